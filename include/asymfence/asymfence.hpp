@@ -1,0 +1,132 @@
+// asymfence: process-wide (asymmetric) memory barriers.
+//
+// A program calls light() on its hot path and heavy() on its cold path. The
+// heavy barrier forces every running thread of the process through a memory
+// barrier, so the light one can be free.
+//
+// Memory ordering: all light, heavy and ordinary seq_cst fences lie in one
+// total order. If thread A issues barrier X and thread B issues barrier Y, X
+// before Y in that order, then everything A did before X is visible to B after
+// Y, provided at least one of X and Y is heavy. Two light barriers, or a light
+// one and an ordinary fence, promise nothing between themselves. In litmus
+// terms, with x == y == 0 initially:
+//
+//     thread 1: x = 1; light(); r1 = y;      thread 2: y = 1; heavy(); r2 = x;
+//
+// never ends with r1 == 0 && r2 == 0 (store buffering); the same holds with
+// heavy() on both sides. With light() on both sides it may.
+#ifndef ASYMFENCE_ASYMFENCE_HPP
+#define ASYMFENCE_ASYMFENCE_HPP
+
+#include <asymfence/export.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace asymfence {
+
+// One value per mechanism that heavy() can use.
+enum class strategy : int {
+  none = 0,                       // no sound mechanism: heavy() stops the process
+  membarrier_private_expedited,   // Linux membarrier(2), IPIs to this process's CPUs
+  mprotect,                       // TLB-shootdown IPIs from mprotect, x86 Linux only
+  membarrier_global,              // Linux membarrier(2) GLOBAL: an RCU grace period
+  flush_process_write_buffers,    // Windows FlushProcessWriteBuffers
+  fence,                          // seq_cst fence on both sides (checked light or no OS mechanism)
+};
+
+inline constexpr int strategy_count = 6;
+
+// The strategy's name, as accepted by ASYMFENCE_STRATEGY; "unknown" for a
+// value outside the enumeration.
+ASYMFENCE_API const char* to_string(strategy s) noexcept;
+
+// The strategy heavy() uses now, selecting it first if that has not happened.
+// strategy::none when no sound one exists (see init()). It changes after
+// selection only if the mechanism in use starts failing and heavy() moves to
+// the next sound one.
+ASYMFENCE_API strategy active_strategy() noexcept;
+
+// What init() found.
+struct init_result {
+  strategy selected = strategy::none;  // strategy::none on failure
+  int error = 0;                       // errno-style cause on failure, 0 on success
+  const char* message = "";            // why no sound strategy exists; "" on success
+  explicit operator bool() const noexcept { return selected != strategy::none; }
+};
+
+// Selects the strategy and registers with the kernel now. Selection also
+// happens by itself at load time or on first use, race-free; call init()
+// before starting threads when you want registration to happen before them
+// (registering later costs an RCU grace period) or want to test the outcome.
+// Never stops the process: a missing or refused strategy is reported here.
+ASYMFENCE_API init_result init() noexcept;
+
+// Counters kept by the slow path, for diagnostics.
+struct statistics {
+  std::uint64_t heavy_calls;         // heavy() and successful try_heavy() calls completed
+  std::uint64_t barriers_issued;     // process-wide barriers actually issued
+  std::uint64_t reregistrations;     // PRIVATE_EXPEDITED registrations redone after EPERM
+  std::uint64_t transient_retries;   // system calls retried after EINTR/EAGAIN/ENOMEM
+  std::uint64_t strategy_switches;   // moves to the next sound strategy after a failure
+};
+ASYMFENCE_API statistics stats() noexcept;
+
+namespace detail {
+#if ASYMFENCE_CHECKED_LIGHT
+// True until an asymmetric mechanism is selected; never becomes true again.
+extern ASYMFENCE_API std::atomic<bool> light_must_fence;
+#endif
+ASYMFENCE_API void heavy_slow() noexcept;
+}  // namespace detail
+
+// The light barrier. In the default build on Linux and Windows it emits no
+// instruction at all: it only stops the compiler from moving memory accesses
+// across it. With ASYMFENCE_CHECKED_LIGHT it loads one flag and fences only
+// when no asymmetric mechanism exists. Under ThreadSanitizer it is a seq_cst
+// fence.
+//
+// Memory ordering: ordered with any heavy() as if both were seq_cst fences.
+inline void light() noexcept {
+#if ASYMFENCE_TSAN || !ASYMFENCE_HAS_ASYMMETRIC_MECHANISM
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#elif ASYMFENCE_CHECKED_LIGHT
+  if (__builtin_expect(detail::light_must_fence.load(std::memory_order_relaxed), 0)) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+#else
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+#endif
+}
+
+// The heavy barrier: a seq_cst fence on this thread, and a memory barrier on
+// every other thread of the process that is running during the call. Callers
+// that arrive while another thread's barrier is in flight share the next one.
+// If its mechanism fails it moves to the next sound one, or stops the process
+// with a message naming the errno and the remedy; it never degrades silently.
+//
+// Memory ordering: ordered with any light() or heavy() as if both were
+// seq_cst fences.
+inline void heavy() noexcept { detail::heavy_slow(); }
+
+// Like heavy(), but never waits behind another caller: returns true when a
+// barrier that began after the call has completed by the time it returns
+// (the same guarantee as heavy()), false at once, with no ordering promised,
+// when it would have to wait. For a thread that can postpone its slow path
+// (a reclaimer that retries on its next pass).
+ASYMFENCE_API bool try_heavy() noexcept;
+
+// P1202 names. A relaxed fence has no effect; any other order is a full
+// (seq_cst) light or heavy barrier.
+inline void asymmetric_thread_fence_light(std::memory_order order) noexcept {
+  if (order != std::memory_order_relaxed) light();
+}
+inline void asymmetric_thread_fence_heavy(std::memory_order order) noexcept {
+  if (order != std::memory_order_relaxed) heavy();
+}
+
+}  // namespace asymfence
+
+#endif

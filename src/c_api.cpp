@@ -1,0 +1,23 @@
+// The C API: thin wrappers over the C++ one.
+#include <asymfence/asymfence.h>
+#include <asymfence/asymfence.hpp>
+
+extern "C" {
+
+void asymfence_light(void) { asymfence::light(); }
+
+void asymfence_heavy(void) { asymfence::heavy(); }
+
+int asymfence_try_heavy(void) { return asymfence::try_heavy() ? 1 : 0; }
+
+int asymfence_init(void) {
+  asymfence::init_result r = asymfence::init();
+  return r ? 0 : r.error;
+}
+
+const char* asymfence_init_message(void) { return asymfence::init().message; }
+
+const char* asymfence_strategy_name(void) {
+  return asymfence::to_string(asymfence::active_strategy());
+}
+}

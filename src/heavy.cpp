@@ -1,0 +1,187 @@
+// The slow path: one barrier at a time, shared by every caller that arrives
+// while it is being prepared, with failure handling around the mechanism.
+//
+// Sharing (see docs/design.md for the full argument). `sequence` is even when
+// no barrier is in flight and odd while the leader issues one. A caller needs
+// a barrier that starts after its arrival. It publishes its arrival with a
+// read-modify-write on `sequence`; the leader starts a barrier with a
+// compare-exchange on the same word, so it reads the arrival (or a later RMW
+// in the same release sequence) and everything the caller did before heavy()
+// happens before the system call. The leader completes with another RMW that
+// waiters read with acquire, so the barrier happens before their return.
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <thread>
+
+#include "mechanism.hpp"
+#include "selection.hpp"
+#include "waiter.hpp"
+
+#if defined(__unix__)
+#include <pthread.h>
+#endif
+
+namespace asymfence::detail {
+namespace {
+
+alignas(64) std::atomic<std::uint32_t> sequence{0};
+alignas(64) std::atomic<std::uint32_t> sleepers{0};
+
+struct counters {
+  alignas(64) std::atomic<std::uint64_t> heavy_calls{0};
+  alignas(64) std::atomic<std::uint64_t> barriers_issued{0};
+  std::atomic<std::uint64_t> reregistrations{0};
+  std::atomic<std::uint64_t> transient_retries{0};
+  std::atomic<std::uint64_t> strategy_switches{0};
+};
+counters counted;
+
+// Spins (about a few microseconds, the cost of one expedited barrier) before
+// a waiter blocks, so that many waiters on few cores do not starve the leader.
+constexpr unsigned spins_before_blocking = 64;
+// EINTR, EAGAIN and ENOMEM are retried this many times before they count as
+// a failure of the mechanism.
+constexpr int transient_retry_limit = 8;
+
+// Wrap-around safe "seq is at or past target".
+bool reached(std::uint32_t seq, std::uint32_t target) noexcept {
+  return static_cast<std::int32_t>(seq - target) >= 0;
+}
+
+int issue_with_retries(const mechanism* m) noexcept {
+  for (int attempt = 0;; ++attempt) {
+    int error = m->issue();
+    bool transient = error == EINTR || error == EAGAIN || error == ENOMEM;
+    if (!transient || attempt == transient_retry_limit) return error;
+    counted.transient_retries.fetch_add(1, std::memory_order_relaxed);
+    std::this_thread::yield();
+  }
+}
+
+// Called with `sequence` odd (this thread is the leader): issues one barrier,
+// replacing a failing mechanism, then completes and wakes the sleepers.
+void lead() noexcept {
+  const mechanism* m = ensure_selected();
+  int error = issue_with_retries(m);
+  while (error != 0) {
+    m = replace_failed_mechanism(m, error);  // stops the process when none is left
+    counted.strategy_switches.fetch_add(1, std::memory_order_relaxed);
+    error = issue_with_retries(m);
+  }
+  counted.barriers_issued.fetch_add(1, std::memory_order_relaxed);
+  sequence.fetch_add(1, std::memory_order_seq_cst);
+  // Pairs with the sleeper's increment and re-check (both seq_cst): either it
+  // sees the new sequence, or we see it asleep.
+  if (sleepers.load(std::memory_order_seq_cst) != 0) wake_all(sequence);
+}
+
+bool try_lead(std::uint32_t& seen) noexcept {
+  return (seen & 1) == 0 && sequence.compare_exchange_strong(seen, seen + 1,
+                                                             std::memory_order_seq_cst,
+                                                             std::memory_order_acquire);
+}
+
+// Returns once a barrier that started after `seen` was read has completed,
+// issuing it itself when no other thread is.
+void await_barrier_after(std::uint32_t seen) noexcept {
+  // Idle at arrival: the next barrier to start will do. In flight: it may
+  // have started before our arrival, so wait for the one after it.
+  const std::uint32_t target = (seen + 3) & ~std::uint32_t{1};
+  unsigned spins = 0;
+  for (;;) {
+    std::uint32_t current = sequence.load(std::memory_order_acquire);
+    if (reached(current, target)) return;
+    if (try_lead(current)) {
+      lead();
+      return;
+    }
+    if ((current & 1) == 0) continue;  // lost the race to lead: look again
+    if (spins < spins_before_blocking) {
+      ++spins;
+      cpu_relax();
+      continue;
+    }
+    sleepers.fetch_add(1, std::memory_order_seq_cst);
+    if (sequence.load(std::memory_order_seq_cst) == current) wait_while_equal(sequence, current);
+    sleepers.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+// Heavy barriers that need no sharing: none is sound (stop), or light fences
+// too and a local fence is the whole barrier. Returns true when handled.
+bool heavy_without_sharing(const mechanism* m) noexcept {
+  if (m == nullptr) stop_without_strategy();
+  if (m->id != strategy::fence) return false;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  counted.heavy_calls.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void finish_heavy() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  counted.heavy_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
+#if defined(__unix__)
+// A child forked while another thread was leading would wait forever for a
+// barrier that no thread of the child will complete.
+void settle_sequence_in_child() noexcept {
+  std::uint32_t s = sequence.load(std::memory_order_relaxed);
+  if ((s & 1) != 0) sequence.store(s + 1, std::memory_order_relaxed);
+  sleepers.store(0, std::memory_order_relaxed);
+}
+const int fork_handler_registered = pthread_atfork(nullptr, nullptr, settle_sequence_in_child);
+#endif
+
+}  // namespace
+
+void count_reregistration() noexcept {
+  counted.reregistrations.fetch_add(1, std::memory_order_relaxed);
+}
+
+void heavy_slow() noexcept {
+  if (heavy_without_sharing(ensure_selected())) return;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  std::uint32_t seen = sequence.load(std::memory_order_relaxed);
+  if (try_lead(seen)) {
+    lead();
+  } else {
+    // Publish the arrival with an RMW (see the comment at the top).
+    seen = sequence.fetch_add(0, std::memory_order_seq_cst);
+    await_barrier_after(seen);
+  }
+  finish_heavy();
+}
+
+}  // namespace asymfence::detail
+
+namespace asymfence {
+
+bool try_heavy() noexcept {
+  using namespace detail;
+  if (heavy_without_sharing(ensure_selected())) return true;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const std::uint32_t arrival = sequence.fetch_add(0, std::memory_order_seq_cst);
+  std::uint32_t seen = arrival;
+  if (try_lead(seen)) {
+    lead();
+  } else if ((arrival & 1) != 0 || !reached(seen, arrival + 2)) {
+    // In flight since before our arrival, or started after it and not yet
+    // complete: either way we would have to wait.
+    return false;
+  }
+  finish_heavy();
+  return true;
+}
+
+statistics stats() noexcept {
+  using detail::counted;
+  return {counted.heavy_calls.load(std::memory_order_relaxed),
+          counted.barriers_issued.load(std::memory_order_relaxed),
+          counted.reregistrations.load(std::memory_order_relaxed),
+          counted.transient_retries.load(std::memory_order_relaxed),
+          counted.strategy_switches.load(std::memory_order_relaxed)};
+}
+
+}  // namespace asymfence

@@ -1,0 +1,254 @@
+#include "selection.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include <asymfence/diagnostics.hpp>
+
+#include "errors.hpp"
+#include "membarrier.hpp"
+#include "os_seam.hpp"
+#include "testing.hpp"
+
+#if defined(__unix__)
+#include <pthread.h>
+#endif
+
+#ifndef ENOTSUP
+#define ENOTSUP 95
+#endif
+
+namespace asymfence::detail {
+
+#if ASYMFENCE_CHECKED_LIGHT
+std::atomic<bool> light_must_fence{true};
+#endif
+
+namespace {
+
+constexpr int state_unselected = -1;
+constexpr int state_selecting = -2;
+constexpr const char* override_variable = "ASYMFENCE_STRATEGY";
+
+// The strategy in force (a strategy value), or one of the states above.
+std::atomic<int> state{state_unselected};
+// Written by the selecting thread before it publishes `state`; read after.
+selection_report found;
+
+const char* const strategy_names[strategy_count] = {
+    "none",  "membarrier_private_expedited", "mprotect", "membarrier_global",
+    "flush_process_write_buffers", "fence"};
+
+void list_names(char* out, std::size_t cap, bool usable_only) noexcept {
+  out[0] = '\0';
+  std::size_t used = 0;
+  for (const candidate_report& c : found.candidates) {
+    if (usable_only && !c.usable) continue;
+    int n = std::snprintf(out + used, cap - used, "%s%s", used == 0 ? "" : ", ", to_string(c.id));
+    if (n < 0 || static_cast<std::size_t>(n) >= cap - used) return;
+    used += static_cast<std::size_t>(n);
+  }
+  if (used == 0) std::snprintf(out, cap, "(none)");
+}
+
+void fail_selection(int error, const char* format, const char* a, const char* b) noexcept {
+  found.selected = strategy::none;
+  found.error = error;
+  std::snprintf(found.message, sizeof found.message, format, a, b);
+  report("%s", found.message);
+}
+
+// Fills `found` and returns the strategy chosen (strategy::none on failure).
+strategy select_now() noexcept {
+  found = selection_report{};
+  found.light_fences = light_fences_in_this_build;
+  membarrier_query_result q = membarrier_query();
+  found.membarrier_query = q.mask;
+  found.membarrier_query_error = q.error;
+  if (os.kernel_release(found.kernel_release, sizeof found.kernel_release) != 0) {
+    found.kernel_release[0] = '\0';
+  }
+
+  const char* forced = os.getenv(override_variable);
+  if (forced != nullptr && (forced[0] == '\0' || std::strcmp(forced, "auto") == 0)) {
+    forced = nullptr;
+  }
+  const mechanism* wanted = nullptr;
+  if (forced != nullptr) {
+    found.forced = true;
+    std::snprintf(found.forced_name, sizeof found.forced_name, "%s", forced);
+    for (const mechanism* m : mechanisms_by_preference) {
+      if (std::strcmp(forced, to_string(m->id)) == 0) wanted = m;
+    }
+  }
+
+  // Check every mechanism, so that the report says why each one was not used;
+  // prepare only the first acceptable one.
+  const mechanism* chosen = nullptr;
+  for (std::size_t i = 0; i < mechanism_count; ++i) {
+    const mechanism* m = mechanisms_by_preference[i];
+    candidate_report& c = found.candidates[i];
+    reason_buffer reason;
+    c.id = m->id;
+    c.usable = m->check(reason);
+    bool eligible = c.usable && chosen == nullptr && (wanted == nullptr || wanted == m);
+    if (eligible && !m->prepare(reason)) c.usable = false;
+    if (!c.usable) {
+      std::snprintf(c.reason, sizeof c.reason, "%s", reason.text);
+    } else if (eligible) {
+      c.selected = true;
+      chosen = m;
+    }
+  }
+
+  char names[256];
+  if (forced != nullptr && wanted == nullptr) {
+    list_names(names, sizeof names, false);
+    fail_selection(EINVAL, "%s='%s' names no strategy; valid names: auto, %s", forced, names);
+    return strategy::none;
+  }
+  if (forced != nullptr && chosen == nullptr) {
+    const char* why = "";
+    for (const candidate_report& c : found.candidates) {
+      if (c.id == wanted->id) why = c.reason;
+    }
+    char text[400];
+    std::snprintf(text, sizeof text, "%s=%s is refused: %s", override_variable, forced, why);
+    list_names(names, sizeof names, true);
+    fail_selection(ENOTSUP, "%s; usable here: auto, %s", text, names);
+    return strategy::none;
+  }
+  if (chosen == nullptr) {
+    int error = q.mask < 0 ? q.error : ENOTSUP;
+    fail_selection(error,
+                   "no sound heavy barrier exists here (%s): allow membarrier(2) in the sandbox, "
+                   "or build with ASYMFENCE_CHECKED_LIGHT=ON so that both sides can use fences; "
+                   "run asymfence-probe for details",
+                   q.mask < 0 ? "membarrier unavailable" : "no mechanism is usable", "");
+    return strategy::none;
+  }
+  found.selected = chosen->id;
+#if ASYMFENCE_CHECKED_LIGHT
+  if (chosen->id != strategy::fence) light_must_fence.store(false, std::memory_order_release);
+#endif
+  return chosen->id;
+}
+
+int select_or_wait() noexcept {
+  int current = state.load(std::memory_order_acquire);
+  while (current < 0) {
+    if (current == state_unselected &&
+        state.compare_exchange_strong(current, state_selecting, std::memory_order_acquire)) {
+      current = static_cast<int>(select_now());
+      state.store(current, std::memory_order_release);
+      break;
+    }
+    std::this_thread::yield();  // another thread is selecting (only at start-up)
+    current = state.load(std::memory_order_acquire);
+  }
+  return current;
+}
+
+#if defined(__unix__)
+// A child forked while another thread was selecting would wait forever for it.
+void reset_selection_in_child() noexcept {
+  if (state.load(std::memory_order_relaxed) == state_selecting) {
+    state.store(state_unselected, std::memory_order_relaxed);
+  }
+}
+const int fork_handler_registered = pthread_atfork(nullptr, nullptr, reset_selection_in_child);
+#endif
+
+// Selects at load time, so that registration happens before the program
+// starts threads (registering later costs an RCU grace period).
+const int selected_at_load = select_or_wait();
+
+}  // namespace
+
+const mechanism* find_mechanism(strategy id) noexcept {
+  for (const mechanism* m : mechanisms_by_preference) {
+    if (m->id == id) return m;
+  }
+  return nullptr;
+}
+
+const mechanism* ensure_selected() noexcept {
+  int current = state.load(std::memory_order_acquire);
+  if (current < 0) current = select_or_wait();
+  return find_mechanism(static_cast<strategy>(current));
+}
+
+const mechanism* replace_failed_mechanism(const mechanism* failed, int error) noexcept {
+  const char* failed_name = to_string(failed->id);
+  if (found.forced) {
+    stop("heavy barrier failed: %s returned %s (%s); %s forces it, so no other strategy is "
+         "tried. Remedy: %s",
+         failed_name, errno_name(error), std::strerror(error), override_variable,
+         failed->remedy(error));
+  }
+  bool after_failed = false;
+  for (std::size_t i = 0; i < mechanism_count; ++i) {
+    const mechanism* m = mechanisms_by_preference[i];
+    if (m == failed) {
+      after_failed = true;
+      continue;
+    }
+    // A fence is never a runtime replacement: threads already running light()
+    // as a compiler barrier would not pair with it.
+    if (!after_failed || !found.candidates[i].usable || m->id == strategy::fence) continue;
+    reason_buffer reason;
+    if (!m->prepare(reason)) continue;
+    state.store(static_cast<int>(m->id), std::memory_order_release);
+    report("%s failed with %s (%s); heavy barriers now use %s", failed_name, errno_name(error),
+           std::strerror(error), to_string(m->id));
+    return m;
+  }
+  stop("heavy barrier failed: %s returned %s (%s) and no other sound strategy is left. "
+       "Remedy: %s",
+       failed_name, errno_name(error), std::strerror(error), failed->remedy(error));
+}
+
+void stop_without_strategy() noexcept {
+  stop("heavy() called, but no sound strategy exists: %s", found.message);
+}
+
+init_result reselect_for_testing() noexcept {
+  state.store(state_unselected, std::memory_order_relaxed);
+#if ASYMFENCE_CHECKED_LIGHT
+  light_must_fence.store(true, std::memory_order_relaxed);
+#endif
+  return init();
+}
+
+}  // namespace asymfence::detail
+
+namespace asymfence {
+
+const char* to_string(strategy s) noexcept {
+  int i = static_cast<int>(s);
+  return i >= 0 && i < strategy_count ? detail::strategy_names[i] : "unknown";
+}
+
+strategy active_strategy() noexcept {
+  const detail::mechanism* m = detail::ensure_selected();
+  return m == nullptr ? strategy::none : m->id;
+}
+
+init_result init() noexcept {
+  detail::ensure_selected();
+  init_result result;
+  result.selected = detail::found.selected;
+  result.error = detail::found.error;
+  result.message = detail::found.message;
+  return result;
+}
+
+selection_report selection() noexcept {
+  detail::ensure_selected();
+  return detail::found;
+}
+
+}  // namespace asymfence

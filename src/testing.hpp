@@ -1,0 +1,16 @@
+// Hooks for the library's own tests; not part of the public API.
+#ifndef ASYMFENCE_SRC_TESTING_HPP
+#define ASYMFENCE_SRC_TESTING_HPP
+
+#include <asymfence/asymfence.hpp>
+
+namespace asymfence::detail {
+
+// Forgets the current selection and selects again with the current seam and
+// environment (as a fresh process would). No other thread may be using the
+// library meanwhile.
+ASYMFENCE_API init_result reselect_for_testing() noexcept;
+
+}  // namespace asymfence::detail
+
+#endif
