@@ -49,6 +49,10 @@ inline constexpr std::size_t mechanism_count =
 
 const mechanism* find_mechanism(strategy id) noexcept;
 
+// A known flaw of the platform that makes a selected mechanism do nothing
+// (Wine implements FlushProcessWriteBuffers as a stub); "" when none.
+const char* platform_warning() noexcept;
+
 // Counters shared by the mechanisms and the slow path.
 void count_reregistration() noexcept;
 

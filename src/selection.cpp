@@ -57,7 +57,15 @@ void list_names(char* out, std::size_t cap, bool usable_only) noexcept {
 void fail_selection(int error, const char* format, const char* a, const char* b) noexcept {
   found.selected = strategy::none;
   found.error = error;
+  // The caller's format has two %s for a and b, both shorter than the message.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
   std::snprintf(found.message, sizeof found.message, format, a, b);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
   report("%s", found.message);
 }
 
@@ -115,8 +123,9 @@ strategy select_now() noexcept {
     for (const candidate_report& c : found.candidates) {
       if (c.id == wanted->id) why = c.reason;
     }
-    char text[400];
-    std::snprintf(text, sizeof text, "%s=%s is refused: %s", override_variable, forced, why);
+    char text[256];
+    std::snprintf(text, sizeof text, "%s=%.40s is refused: %.190s", override_variable, forced,
+                  why);
     list_names(names, sizeof names, true);
     fail_selection(ENOTSUP, "%s; usable here: auto, %s", text, names);
     return strategy::none;
@@ -131,6 +140,8 @@ strategy select_now() noexcept {
     return strategy::none;
   }
   found.selected = chosen->id;
+  std::snprintf(found.platform_warning, sizeof found.platform_warning, "%s", platform_warning());
+  if (found.platform_warning[0] != '\0') report("%s", found.platform_warning);
 #if ASYMFENCE_CHECKED_LIGHT
   if (chosen->id != strategy::fence) light_must_fence.store(false, std::memory_order_release);
 #endif

@@ -25,6 +25,7 @@ struct selection_report {
   int membarrier_query_error = 0;      // errno of a failed QUERY
   char kernel_release[128] = "";       // uname -r; "" where unknown
   bool light_fences = false;           // the library's light() fences (checked or fence-only build)
+  char platform_warning[200] = "";     // a known flaw of this platform (Wine's stub); "" if none
   candidate_report candidates[strategy_count - 1];  // every strategy but none, by preference
 };
 

@@ -1,0 +1,3 @@
+add_executable(asymfence_api_test ${CMAKE_CURRENT_LIST_DIR}/api_test.cpp)
+target_link_libraries(asymfence_api_test PRIVATE asymfence_test_support GTest::gtest_main)
+gtest_discover_tests(asymfence_api_test DISCOVERY_TIMEOUT 60)
