@@ -226,11 +226,15 @@ void stop_without_strategy() noexcept {
   stop("heavy() called, but no sound strategy exists: %s", found.message);
 }
 
-init_result reselect_for_testing() noexcept {
+void unselect_for_testing() noexcept {
   state.store(state_unselected, std::memory_order_relaxed);
 #if ASYMFENCE_CHECKED_LIGHT
   light_must_fence.store(true, std::memory_order_relaxed);
 #endif
+}
+
+init_result reselect_for_testing() noexcept {
+  unselect_for_testing();
   return init();
 }
 

@@ -11,6 +11,10 @@ namespace asymfence::detail {
 // library meanwhile.
 ASYMFENCE_API init_result reselect_for_testing() noexcept;
 
+// Forgets the current selection without selecting again, so that the next
+// call of any API function selects (to test concurrent first use).
+ASYMFENCE_API void unselect_for_testing() noexcept;
+
 }  // namespace asymfence::detail
 
 #endif
