@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -54,18 +55,19 @@ void list_names(char* out, std::size_t cap, bool usable_only) noexcept {
   if (used == 0) std::snprintf(out, cap, "(none)");
 }
 
-void fail_selection(int error, const char* format, const char* a, const char* b) noexcept {
+void fail_selection(int error, const char* format, ...) noexcept
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+void fail_selection(int error, const char* format, ...) noexcept {
   found.selected = strategy::none;
   found.error = error;
-  // The caller's format has two %s for a and b, both shorter than the message.
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-  std::snprintf(found.message, sizeof found.message, format, a, b);
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(found.message, sizeof found.message, format, args);
+  va_end(args);
   report("%s", found.message);
 }
 
@@ -112,10 +114,11 @@ strategy select_now() noexcept {
     }
   }
 
-  char names[256];
+  char names[200];
   if (forced != nullptr && wanted == nullptr) {
     list_names(names, sizeof names, false);
-    fail_selection(EINVAL, "%s='%s' names no strategy; valid names: auto, %s", forced, names);
+    fail_selection(EINVAL, "%s='%.40s' names no strategy; valid names: auto, %s",
+                   override_variable, forced, names);
     return strategy::none;
   }
   if (forced != nullptr && chosen == nullptr) {
@@ -131,12 +134,19 @@ strategy select_now() noexcept {
     return strategy::none;
   }
   if (chosen == nullptr) {
-    int error = q.mask < 0 ? q.error : ENOTSUP;
-    fail_selection(error,
-                   "no sound heavy barrier exists here (%s): allow membarrier(2) in the sandbox, "
-                   "or build with ASYMFENCE_CHECKED_LIGHT=ON so that both sides can use fences; "
-                   "run asymfence-probe for details",
-                   q.mask < 0 ? "membarrier unavailable" : "no mechanism is usable", "");
+    char reasons[700] = "";
+    std::size_t used = 0;
+    for (const candidate_report& c : found.candidates) {
+      int n = std::snprintf(reasons + used, sizeof reasons - used, "%s%s: %.110s",
+                            used == 0 ? "" : "; ", to_string(c.id), c.reason);
+      if (n < 0 || static_cast<std::size_t>(n) >= sizeof reasons - used) break;
+      used += static_cast<std::size_t>(n);
+    }
+    fail_selection(q.mask < 0 ? q.error : ENOTSUP,
+                   "no sound heavy barrier exists here (%s). Remedy: allow membarrier(2) in the "
+                   "sandbox, or build with ASYMFENCE_CHECKED_LIGHT=ON so that both sides can use "
+                   "fences",
+                   reasons);
     return strategy::none;
   }
   found.selected = chosen->id;

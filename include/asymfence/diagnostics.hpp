@@ -18,7 +18,7 @@ struct candidate_report {
 struct selection_report {
   strategy selected = strategy::none;  // chosen at selection (active_strategy() may differ later)
   int error = 0;                       // errno-style cause when none is sound
-  char message[512] = "";              // why none is sound; "" on success
+  char message[1024] = "";             // why none is sound; "" on success
   bool forced = false;                 // ASYMFENCE_STRATEGY named a strategy
   char forced_name[64] = "";           // its value, as given
   long membarrier_query = -1;          // MEMBARRIER_CMD_QUERY's bitmask, or -1
