@@ -1,0 +1,140 @@
+// What the benchmarks and the summary measure, in one place: the hazard-pointer
+// protect loop, the raw mechanisms that other libraries call once per barrier,
+// threads that keep CPUs busy, forcing a strategy, and a fixed-duration run of
+// concurrent callers.
+#ifndef ASYMFENCE_BENCH_WORKLOADS_HPP
+#define ASYMFENCE_BENCH_WORKLOADS_HPP
+
+#include <asymfence/asymfence.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asymfence::bench {
+
+// ---------------------------------------------------------------------------
+// The fast path: a hazard-pointer protect. Publish the pointer in a slot, let
+// the barrier order that store before the re-load, and retry until the source
+// still holds the published pointer (a reclaimer's heavy() then sees the slot).
+
+struct node {
+  int payload = 0;
+};
+
+struct protect_site {
+  node target;
+  alignas(64) std::atomic<node*> source{&target};
+  alignas(64) std::atomic<node*> slot{nullptr};
+};
+
+template <class Barrier>
+inline node* protect(protect_site& site, Barrier barrier) noexcept {
+  node* p = site.source.load(std::memory_order_relaxed);
+  for (;;) {
+    site.slot.store(p, std::memory_order_relaxed);
+    barrier();
+    node* again = site.source.load(std::memory_order_acquire);
+    if (again == p) return p;
+    p = again;
+  }
+}
+
+// The barriers compared in the protect loop.
+struct no_barrier {
+  static constexpr const char* name = "no_barrier";
+  void operator()() const noexcept {}
+};
+struct compiler_barrier {
+  static constexpr const char* name = "compiler_barrier";
+  void operator()() const noexcept { std::atomic_signal_fence(std::memory_order_seq_cst); }
+};
+struct light_barrier {
+  // The light() of the library this translation unit is built against.
+  static constexpr const char* name = ASYMFENCE_CHECKED_LIGHT ? "checked_light" : "light";
+  void operator()() const noexcept { asymfence::light(); }
+};
+struct seq_cst_fence {
+  static constexpr const char* name = "seq_cst_fence";
+  void operator()() const noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+};
+
+// Nanoseconds per protect over `count` protects.
+template <class Barrier>
+double ns_per_protect(protect_site& site, std::uint64_t count) noexcept {
+  auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t i = 0; i < count; ++i) protect(site, Barrier{});
+  std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - start;
+  return elapsed.count() / static_cast<double>(count);
+}
+
+// ---------------------------------------------------------------------------
+// Raw mechanisms, called directly: one system call (or mprotect pair) per
+// barrier, no sharing, no failure handling; what other libraries do.
+
+struct raw_mechanism {
+  strategy id;  // the strategy whose mechanism this is (to_string(id) names it)
+  // Readies the mechanism (registration, a page); false with `why` if it cannot run here.
+  bool (*prepare)(std::string& why);
+  // One process-wide barrier; 0, or the errno of the failure.
+  int (*issue)() noexcept;
+};
+
+// The raw mechanisms this platform has (possibly none).
+const std::vector<raw_mechanism>& raw_mechanisms();
+
+// The raw form of strategy `id`; nullptr when this platform has none.
+const raw_mechanism* find_raw_mechanism(strategy id);
+
+// GLOBAL waits for an RCU grace period (milliseconds): run it only a few times.
+constexpr bool takes_milliseconds(strategy id) { return id == strategy::membarrier_global; }
+
+// ---------------------------------------------------------------------------
+// Other threads of the process that stay on a CPU, so that heavy barriers
+// must reach them (an IPI goes only to CPUs running one of our threads).
+class spinning_threads {
+ public:
+  explicit spinning_threads(int count);  // returns once all of them spin
+  ~spinning_threads();
+  spinning_threads(const spinning_threads&) = delete;
+  spinning_threads& operator=(const spinning_threads&) = delete;
+
+ private:
+  alignas(64) std::atomic<bool> stop_{false};
+  alignas(64) std::atomic<int> running_{0};
+  std::vector<std::thread> threads_;
+};
+
+// ---------------------------------------------------------------------------
+// Strategies. force_strategy() makes heavy() use `s` (through
+// ASYMFENCE_STRATEGY and a fresh selection); false with `why` when it is
+// refused here. No other thread may call the library meanwhile.
+bool force_strategy(strategy s, std::string& why);
+void restore_automatic_strategy();
+
+// The strategies that selection finds usable here, in order of preference.
+std::vector<strategy> usable_strategies();
+
+// ---------------------------------------------------------------------------
+// `threads` threads call `call` in a loop for about `seconds`.
+struct throughput {
+  std::uint64_t calls = 0;  // completed calls, all threads together
+  double seconds = 0;       // from the common start until the last thread finished
+  int failures = 0;         // calls that returned an error (raw mechanisms)
+  double calls_per_second() const noexcept { return seconds > 0 ? calls / seconds : 0; }
+};
+using call_function = int (*)() noexcept;  // 0, or an errno
+throughput run_concurrently(int threads, call_function call, double seconds);
+
+// heavy() as a call_function.
+int call_heavy() noexcept;
+
+// The median of a non-empty list of samples.
+double median(std::vector<double> samples);
+
+}  // namespace asymfence::bench
+
+#endif
