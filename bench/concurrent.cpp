@@ -1,7 +1,9 @@
-// Concurrent slow paths: 1 to 16 threads calling heavy() in a loop, beside
-// the same threads each making the raw system call (one per call, what other
-// libraries do). heavy() lets callers that arrive while a barrier is in
-// flight share the next one; calls_per_barrier says how many did.
+// Concurrent slow paths: 1 to 16 threads calling heavy() in a loop for a fixed
+// time, beside the same threads each making the raw system call (one per
+// call, what other libraries do). heavy() lets callers that arrive while a
+// barrier is in flight share the next one; calls_per_barrier says how many
+// did, and slowest_thread_share whether every thread got its turn. Each
+// iteration is one run of `run_seconds`; the time reported is its wall time.
 #include <cstdio>
 #include <string>
 
@@ -11,40 +13,34 @@
 namespace asymfence::bench {
 namespace {
 
-void configure(benchmark::internal::Benchmark* b) {
-  b->UseRealTime()->Unit(benchmark::kMicrosecond);
-  for (int callers : {1, 2, 4, 8, 16}) b->Threads(callers);
-}
+constexpr double run_seconds = 0.05;
 
-void concurrent_heavy(benchmark::State& state) {
-  // Thread 0 reads the counters outside the loop, where the start and stop
-  // barriers of the loop keep the other threads from calling heavy().
-  statistics before{};
-  if (state.thread_index() == 0) before = stats();
-  for (auto _ : state) heavy();
-  state.SetItemsProcessed(state.iterations());
-  if (state.thread_index() == 0) {
-    statistics after = stats();
-    std::uint64_t barriers = after.barriers_issued - before.barriers_issued;
-    if (barriers == 0) {
-      fail(state, "heavy() issued no barrier");
-      return;
-    }
-    state.counters["calls_per_barrier"] =
-        static_cast<double>(after.heavy_calls - before.heavy_calls) / barriers;
-    state.SetLabel(to_string(active_strategy()));
-  }
-}
-
-void concurrent_raw(benchmark::State& state, const raw_mechanism* m) {
+void concurrent(benchmark::State& state, call_function call, const char* label) {
+  const int callers = static_cast<int>(state.range(0));
+  std::uint64_t calls = 0;
+  double sharing = 0;
+  double slowest = 0;
   for (auto _ : state) {
-    if (m->issue() != 0) {
-      fail(state, "the raw mechanism failed");
+    throughput t = run_concurrently(callers, call, run_seconds);
+    if (t.failures != 0) {
+      fail(state, "the measured call failed");
       break;
     }
+    state.SetIterationTime(t.seconds);
+    calls += t.calls;
+    sharing += t.calls_per_barrier;
+    slowest += t.slowest_thread_share;
   }
-  state.SetItemsProcessed(state.iterations());
-  if (state.thread_index() == 0) state.SetLabel(to_string(m->id));
+  const auto runs = static_cast<double>(state.iterations());
+  state.SetItemsProcessed(static_cast<std::int64_t>(calls));
+  if (sharing > 0) state.counters["calls_per_barrier"] = sharing / runs;
+  state.counters["slowest_thread_share"] = slowest / runs;
+  state.SetLabel(label);
+}
+
+void configure(benchmark::internal::Benchmark* b) {
+  b->ArgName("callers")->UseManualTime()->Unit(benchmark::kMillisecond);
+  for (int callers : {1, 2, 4, 8, 16}) b->Arg(callers);
 }
 
 // Registers the pair for the strategy heavy() selected; false if it cannot.
@@ -57,8 +53,11 @@ bool register_benchmarks() {
                  to_string(selected), why.c_str());
     return false;
   }
-  configure(benchmark::RegisterBenchmark("concurrent/heavy", concurrent_heavy));
-  configure(benchmark::RegisterBenchmark("concurrent/raw", concurrent_raw, raw));
+  static const std::string label = to_string(selected);
+  configure(benchmark::RegisterBenchmark("concurrent/heavy", concurrent, call_heavy,
+                                         label.c_str()));
+  configure(benchmark::RegisterBenchmark("concurrent/raw", concurrent, raw->issue,
+                                         label.c_str()));
   return true;
 }
 

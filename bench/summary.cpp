@@ -4,6 +4,7 @@
 // machine hits both sides alike. Speed is reported, never asserted: the exit
 // status is 0 whatever the figures: 2 for bad arguments, 1 when a measured
 // call failed or heavy() issued no barrier (then a figure would be a lie).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -114,26 +115,29 @@ void slow_path(const options& o, const raw_mechanism& raw) {
 void concurrent(const options& o, const raw_mechanism& raw) {
   constexpr int callers = 8;
   const double seconds = 0.25 * o.scale;
-  statistics before = stats();
+  double sharing = 0;
+  double slowest = 1;
   auto calls_per_second = [&](call_function call) {
     throughput t = run_concurrently(callers, call, seconds);
     failed_calls += t.failures;
+    if (call == call_heavy) {
+      sharing += t.calls_per_barrier / o.rounds;
+      slowest = std::min(slowest, t.slowest_thread_share);
+    }
     return t.calls_per_second();
   };
   std::vector<double> rate =
       interleaved_medians(o.rounds, {[&] { return calls_per_second(call_heavy); },
                                      [&] { return calls_per_second(raw.issue); }});
-  statistics after = stats();
-  std::uint64_t barriers = after.barriers_issued - before.barriers_issued;
-  if (barriers == 0) {
+  if (sharing == 0) {
     std::printf("heavy() issued no barrier: the figures above measured nothing\n");
     ++failed_calls;
     return;
   }
-  double sharing = static_cast<double>(after.heavy_calls - before.heavy_calls) / barriers;
   std::printf("%d concurrent callers, completed calls per second: heavy() %.0f, raw %s %.0f; "
-              "heavy() completed %.2f calls per barrier issued\n",
-              callers, rate[0], to_string(raw.id), rate[1], sharing);
+              "heavy() completed %.2f calls per barrier issued (mean), its slowest thread made %.2f of the "
+              "mean calls per thread (worst round)\n",
+              callers, rate[0], to_string(raw.id), rate[1], sharing, slowest);
   verdict("heavy() / raw calls per second", rate[0] / rate[1], rate[0] / rate[1] >= 1.3,
           ">= 1.3 (aim 2)");
 }

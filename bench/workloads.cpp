@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -168,41 +169,61 @@ std::vector<strategy> usable_strategies() {
 }
 
 throughput run_concurrently(int threads, call_function call, double seconds) {
+  // Each thread publishes its count after every call, so that the window can
+  // be closed at once: calls still running when it closes (a thread preempted
+  // or asleep) do not stretch it.
   struct alignas(64) per_thread {
-    std::uint64_t calls = 0;
-    int failures = 0;
+    std::atomic<std::uint64_t> calls{0};
+    std::atomic<int> failures{0};
   };
-  std::vector<per_thread> results(static_cast<std::size_t>(threads));
+  std::vector<per_thread> counts(static_cast<std::size_t>(threads));
   alignas(64) std::atomic<int> ready{0};
   alignas(64) std::atomic<bool> go{false};
   alignas(64) std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   for (int i = 0; i < threads; ++i) {
     workers.emplace_back([&, i] {
-      per_thread& mine = results[static_cast<std::size_t>(i)];
+      per_thread& mine = counts[static_cast<std::size_t>(i)];
       ready.fetch_add(1, std::memory_order_relaxed);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      std::uint64_t done = 0;
       while (!stop.load(std::memory_order_relaxed)) {
         if (call() == 0) {
-          ++mine.calls;
+          mine.calls.store(++done, std::memory_order_relaxed);
         } else {
-          ++mine.failures;
+          mine.failures.fetch_add(1, std::memory_order_relaxed);
         }
       }
     });
   }
   while (ready.load(std::memory_order_relaxed) < threads) std::this_thread::yield();
+  statistics before = stats();
   auto start = std::chrono::steady_clock::now();
   go.store(true, std::memory_order_release);
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop.store(true, std::memory_order_relaxed);
-  for (std::thread& t : workers) t.join();
+
   throughput total;
+  std::uint64_t slowest = UINT64_MAX;
+  for (const per_thread& c : counts) {
+    std::uint64_t n = c.calls.load(std::memory_order_relaxed);
+    total.calls += n;
+    slowest = std::min(slowest, n);
+  }
+  statistics after = stats();
   total.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const per_thread& r : results) {
-    total.calls += r.calls;
-    total.failures += r.failures;
+  stop.store(true, std::memory_order_relaxed);
+  for (std::thread& t : workers) t.join();
+
+  for (const per_thread& c : counts) total.failures += c.failures.load(std::memory_order_relaxed);
+  std::uint64_t barriers = after.barriers_issued - before.barriers_issued;
+  if (barriers != 0) {
+    total.calls_per_barrier = static_cast<double>(after.heavy_calls - before.heavy_calls) /
+                              static_cast<double>(barriers);
+  }
+  if (total.calls != 0) {
+    total.slowest_thread_share =
+        static_cast<double>(slowest) * threads / static_cast<double>(total.calls);
   }
   return total;
 }

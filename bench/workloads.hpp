@@ -122,8 +122,14 @@ std::vector<strategy> usable_strategies();
 // `threads` threads call `call` in a loop for about `seconds`.
 struct throughput {
   std::uint64_t calls = 0;  // completed calls, all threads together
-  double seconds = 0;       // from the common start until the last thread finished
+  double seconds = 0;       // the window: from the common start until the counts were read
   int failures = 0;         // calls that returned an error (raw mechanisms)
+  // heavy() calls completed per barrier issued meanwhile (stats()); 0 when
+  // the calls issued no barrier through the library (raw mechanisms).
+  double calls_per_barrier = 0;
+  // The slowest thread's calls over the mean per thread: 1 when all threads
+  // progressed alike, near 0 when one was starved.
+  double slowest_thread_share = 0;
   double calls_per_second() const noexcept { return seconds > 0 ? calls / seconds : 0; }
 };
 using call_function = int (*)() noexcept;  // 0, or an errno
