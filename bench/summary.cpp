@@ -142,6 +142,14 @@ void concurrent(const options& o, const raw_mechanism& raw) {
           ">= 1.3 (aim 2)");
 }
 
+#if defined(__clang__)
+const char* const compiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+const char* const compiler = "g++ " __VERSION__;
+#else
+const char* const compiler = "an unknown compiler";
+#endif
+
 std::string load_average() {
   char text[64] = "unknown";
   if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
@@ -163,9 +171,9 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, o)) return 2;
   strategy selected = active_strategy();
   std::printf("asymfence performance summary: heavy() uses %s; %u CPUs; load average %s; "
-              "medians of %d interleaved rounds\n",
+              "built by %s; medians of %d interleaved rounds\n",
               to_string(selected), std::thread::hardware_concurrency(), load_average().c_str(),
-              o.rounds);
+              compiler, o.rounds);
   fast_path(o);
   const raw_mechanism* raw = find_raw_mechanism(selected);
   std::string why = "no raw form of this strategy";

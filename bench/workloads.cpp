@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include <asymfence/diagnostics.hpp>
 
@@ -13,6 +14,7 @@
 
 #if defined(__linux__)
 #include <linux/membarrier.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -109,6 +111,18 @@ void set_strategy_variable(const char* value) { setenv("ASYMFENCE_STRATEGY", val
 
 }  // namespace
 
+double thread_cpu_ns() noexcept {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+  timespec now{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0) {
+    return static_cast<double>(now.tv_sec) * 1e9 + static_cast<double>(now.tv_nsec);
+  }
+#endif
+  return std::chrono::duration<double, std::nano>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 const std::vector<raw_mechanism>& raw_mechanisms() {
   static const std::vector<raw_mechanism> all = {
 #if defined(__linux__)
@@ -131,9 +145,42 @@ const raw_mechanism* find_raw_mechanism(strategy id) {
   return nullptr;
 }
 
+namespace {
+
+#if defined(__linux__)
+std::vector<int> allowed_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// Pins the calling thread to `cpus` (all of them); false if it cannot.
+bool pin_to(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int cpu : cpus) CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+#endif
+
+}  // namespace
+
 spinning_threads::spinning_threads(int count) {
+#if defined(__linux__)
+  cpus_ = allowed_cpus();
+  if (cpus_.size() >= 2) caller_pinned_ = pin_to({cpus_.front()});
+#endif
   for (int i = 0; i < count; ++i) {
-    threads_.emplace_back([this] {
+    threads_.emplace_back([this, i] {
+#if defined(__linux__)
+      if (caller_pinned_) pin_to({cpus_[1 + static_cast<std::size_t>(i) % (cpus_.size() - 1)]});
+#else
+      (void)i;
+#endif
       running_.fetch_add(1, std::memory_order_relaxed);
       while (!stop_.load(std::memory_order_relaxed)) detail::cpu_relax();
     });
@@ -144,6 +191,9 @@ spinning_threads::spinning_threads(int count) {
 spinning_threads::~spinning_threads() {
   stop_.store(true, std::memory_order_relaxed);
   for (std::thread& t : threads_) t.join();
+#if defined(__linux__)
+  if (caller_pinned_) pin_to(cpus_);
+#endif
 }
 
 bool force_strategy(strategy s, std::string& why) {

@@ -62,13 +62,17 @@ struct seq_cst_fence {
   void operator()() const noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
 };
 
-// Nanoseconds per protect over `count` protects.
+// CPU time of the calling thread in nanoseconds (wall time where the platform
+// has no per-thread clock): time spent preempted by other work on a busy
+// machine does not count.
+double thread_cpu_ns() noexcept;
+
+// CPU nanoseconds per protect over `count` protects.
 template <class Barrier>
 double ns_per_protect(protect_site& site, std::uint64_t count) noexcept {
-  auto start = std::chrono::steady_clock::now();
+  double start = thread_cpu_ns();
   for (std::uint64_t i = 0; i < count; ++i) protect(site, Barrier{});
-  std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - start;
-  return elapsed.count() / static_cast<double>(count);
+  return (thread_cpu_ns() - start) / static_cast<double>(count);
 }
 
 // ---------------------------------------------------------------------------
@@ -95,6 +99,11 @@ constexpr bool takes_milliseconds(strategy id) { return id == strategy::membarri
 // ---------------------------------------------------------------------------
 // Other threads of the process that stay on a CPU, so that heavy barriers
 // must reach them (an IPI goes only to CPUs running one of our threads).
+// Where the process may use several CPUs (Linux), the constructing thread is
+// pinned to the first one until destruction and the spinners round-robin over
+// the others, so that the scheduler cannot stack a spinner on the caller's
+// CPU (where no IPI is needed): with n CPUs, min(count, n - 1) other CPUs run
+// a spinner.
 class spinning_threads {
  public:
   explicit spinning_threads(int count);  // returns once all of them spin
@@ -106,6 +115,8 @@ class spinning_threads {
   alignas(64) std::atomic<bool> stop_{false};
   alignas(64) std::atomic<int> running_{0};
   std::vector<std::thread> threads_;
+  std::vector<int> cpus_;           // the CPUs the caller could use, in order
+  bool caller_pinned_ = false;      // the caller's affinity is to be restored
 };
 
 // ---------------------------------------------------------------------------

@@ -22,11 +22,13 @@ jq -r '
      | sort_by(.family_index, .per_family_instance_index)) as $medians
   | ($medians | map(to_entries | map(select(.key as $k | known | index($k) | not)) | map(.key))
      | add // [] | unique) as $counters
-  | "| benchmark | median time | cv | " + ($counters | join(" | ")) + " |",
-    "|---|---:|---:|" + ($counters | map("---:") | join("|")) + (if ($counters | length) > 0 then "|" else "" end),
+  | ($counters | map(" | " + .) | join("")) as $head
+  | "| benchmark | median time | cv" + $head + " |",
+    "|---|---:|---:" + ($counters | map("|---:") | join("")) + "|",
     ($medians[]
      | . as $m
      | ($all | map(select(.run_name == $m.run_name and .aggregate_name == "cv"))[0].real_time) as $cv
-     | "| \(.run_name) | \(.real_time | num) \(.time_unit) | \(if $cv == null then "" else "\($cv * 100 | round)%" end) | "
-       + ($counters | map(. as $c | $m[$c] | num) | join(" | ")) + " |")
+     | "| \(.run_name) | \(.real_time | num) \(.time_unit) | "
+       + (if $cv == null then "" else "\($cv * 100 | round)%" end)
+       + ($counters | map(. as $c | " | " + ($m[$c] | num)) | join("")) + " |")
 ' "$1"

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every benchmark of docs/performance.md on this machine and prints the
+# figures as Markdown: the machine, the summary of the targets, the fast path,
+# the slow path, and the concurrent callers (also rendered to
+# docs/plots/concurrent_heavy.png). The JSON files go to docs/plots/.
+#
+# usage: scripts/measure_performance.sh [--build DIR] [--repetitions N] [--min-time S]
+#   --build DIR       a Release build tree with benchmarks (default: build-bench)
+#   --repetitions N   repetitions of each benchmark, randomly interleaved (default: 7)
+#   --min-time S      seconds per repetition (default: 0.5)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="$root/build-bench"
+repetitions=7
+min_time=0.5
+die() { echo "measure_performance.sh: $*" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) [ $# -ge 2 ] || die "--build needs a directory"; build=$2; shift 2 ;;
+    --repetitions) [ $# -ge 2 ] || die "--repetitions needs a number"; repetitions=$2; shift 2 ;;
+    --min-time) [ $# -ge 2 ] || die "--min-time needs seconds"; min_time=$2; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (try --help)" ;;
+  esac
+done
+[[ "$repetitions" =~ ^[1-9][0-9]*$ ]] || die "--repetitions must be a whole number >= 1, not '$repetitions'"
+[[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--min-time must be a number of seconds, not '$min_time'"
+bench="$build/bench"
+for program in fast_path fast_path_checked slow_path concurrent summary; do
+  [ -x "$bench/asymfence_bench_$program" ] ||
+    die "$bench/asymfence_bench_$program is not built: cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench"
+done
+out="$root/docs/plots"
+mkdir -p "$out"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+run() {  # run NAME: one benchmark program, repetitions interleaved, medians to NAME.json
+  if ! "$bench/asymfence_bench_$1" --benchmark_repetitions="$repetitions" \
+      --benchmark_enable_random_interleaving=true --benchmark_min_time="$min_time" \
+      --benchmark_report_aggregates_only=true \
+      --benchmark_out="$out/$1.json" --benchmark_out_format=json >"$log" 2>&1; then
+    cat "$log" >&2
+    die "asymfence_bench_$1 failed (its output is above)"
+  fi
+}
+
+echo "## Machine"
+echo
+echo "- $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | sed 's/^/hypervisor: /')"
+echo "- Linux $(uname -r); $(grep -m1 -o ' hypervisor' /proc/cpuinfo >/dev/null && echo 'runs under a hypervisor' || echo 'bare metal')"
+echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "## Summary of the targets"
+echo
+echo '```'
+"$bench/asymfence_bench_summary"
+echo '```'
+for program in fast_path fast_path_checked slow_path; do
+  run "$program"
+  echo
+  echo "## $program"
+  echo
+  "$root/scripts/bench_table.sh" "$out/$program.json"
+done
+run concurrent
+echo
+echo "## concurrent"
+echo
+"$root/scripts/plot_performance.sh" --from "$out/concurrent.json"
+echo
+echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
