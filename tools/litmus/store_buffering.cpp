@@ -53,7 +53,10 @@ void run_side(shared_state& s, std::atomic<std::uint64_t>& mine,
   std::uint64_t i = 1;
   for (; i <= iterations; ++i) {
     s.arrivals.value.fetch_add(1, std::memory_order_acq_rel);
-    while (s.arrivals.value.load(std::memory_order_acquire) < 2 * i) {
+    // Watch the stop flag while waiting too: a side that sees it only after
+    // the other side has passed its check would otherwise wait forever.
+    while (s.arrivals.value.load(std::memory_order_acquire) < 2 * i &&
+           s.stop.value.load(std::memory_order_relaxed) == 0) {
     }
     if (s.stop.value.load(std::memory_order_relaxed) != 0) break;
     mine.store(i, std::memory_order_relaxed);
