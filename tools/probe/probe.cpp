@@ -1,0 +1,42 @@
+#include "probe.hpp"
+
+#include <iostream>
+
+#include "costs.hpp"
+#include "raw_barriers.hpp"
+#include "self_check.hpp"
+#include "system_info.hpp"
+
+namespace asymfence::probe {
+
+findings gather(const options& opts) {
+  findings f;
+  f.system = describe_system();
+  f.init = asymfence::init();
+  f.selection = asymfence::selection();
+  f.registration = register_private_expedited(f.selection.membarrier_query);
+  f.active = asymfence::active_strategy();
+  if (!f.init) return f;
+
+  if (!opts.json) {
+    std::cerr << "asymfence-probe: measuring" << (opts.quick ? "" : " (a few seconds)") << "...\n";
+  }
+
+  measurement_plan plan = plan_measurements(opts.quick, opts.threads);
+  f.cost = measure_costs(plan, f.active, f.selection);
+  f.shared = measure_sharing(plan, f.active);
+  f.check = run_self_check(opts.iterations, plan);
+  f.measured = true;
+  // A mechanism that failed meanwhile has been replaced: report the one in use.
+  f.active = asymfence::active_strategy();
+  return f;
+}
+
+int exit_code(const findings& f) noexcept {
+  if (!f.init || !f.measured) return exit_no_sound_strategy;
+  if (f.check.forbidden > 0) return exit_self_check_failed;
+  if (f.check.control_forbidden == 0) return exit_self_check_inconclusive;
+  return exit_ok;
+}
+
+}  // namespace asymfence::probe

@@ -1,0 +1,117 @@
+#include "raw_barriers.hpp"
+
+#include <cerrno>
+
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#elif defined(_WIN32)
+#include <windows.h>
+#endif
+
+namespace asymfence::probe {
+namespace {
+
+#if defined(__linux__)
+int raw_membarrier(int command) noexcept {
+  return syscall(__NR_membarrier, command, 0, 0) == 0 ? 0 : errno;
+}
+
+int private_expedited() noexcept { return raw_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED); }
+
+int global() noexcept { return raw_membarrier(MEMBARRIER_CMD_GLOBAL); }
+
+// A page of the calling thread's own, so that threads measuring at once do
+// not share one (mprotect on a shared page would serialise them in the kernel
+// on its lock, which is not what a caller of the raw trick pays alone).
+class own_page {
+ public:
+  own_page() noexcept {
+    long size = sysconf(_SC_PAGESIZE);
+    size_ = size > 0 ? static_cast<std::size_t>(size) : 4096;
+    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      error_ = errno;
+      return;
+    }
+    bytes_ = static_cast<volatile unsigned char*>(p);
+    bytes_[0] = 1;
+  }
+  ~own_page() {
+    if (bytes_ != nullptr) munmap(const_cast<unsigned char*>(bytes_), size_);
+  }
+  own_page(const own_page&) = delete;
+  own_page& operator=(const own_page&) = delete;
+
+  // The trick: make the page writable, dirty it, then take write access away,
+  // which makes the kernel flush its TLB entry on every CPU of the process.
+  int shoot_down() noexcept {
+    if (bytes_ == nullptr) return error_;
+    void* addr = const_cast<unsigned char*>(bytes_);
+    if (mprotect(addr, size_, PROT_READ | PROT_WRITE) != 0) return errno;
+    bytes_[0] = static_cast<unsigned char>(bytes_[0] + 1);
+    if (mprotect(addr, size_, PROT_READ) != 0) return errno;
+    return 0;
+  }
+
+ private:
+  volatile unsigned char* bytes_ = nullptr;
+  std::size_t size_ = 0;
+  int error_ = 0;
+};
+
+int mprotect_shootdown() noexcept {
+  thread_local own_page page;
+  return page.shoot_down();
+}
+
+const raw_barrier raw_barriers[] = {
+    {strategy::membarrier_private_expedited, "membarrier(PRIVATE_EXPEDITED)", private_expedited,
+     false},
+    {strategy::mprotect, "mprotect RW, write, mprotect R", mprotect_shootdown,
+     false},
+    {strategy::membarrier_global, "membarrier(GLOBAL)", global, true},
+};
+#elif defined(_WIN32)
+int flush_process_write_buffers() noexcept {
+  FlushProcessWriteBuffers();
+  return 0;
+}
+
+const raw_barrier raw_barriers[] = {
+    {strategy::flush_process_write_buffers, "FlushProcessWriteBuffers()",
+     flush_process_write_buffers, false},
+};
+#endif
+
+}  // namespace
+
+const raw_barrier* raw_barrier_of(strategy s) noexcept {
+#if defined(__linux__) || defined(_WIN32)
+  for (const raw_barrier& raw : raw_barriers) {
+    if (raw.mechanism == s) return &raw;
+  }
+#else
+  (void)s;
+#endif
+  return nullptr;
+}
+
+registration_check register_private_expedited(long query_mask) noexcept {
+  registration_check result;
+#if defined(__linux__)
+  if (query_mask < 0 || (query_mask & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0) {
+    return result;
+  }
+  result.attempted = true;
+  result.error = raw_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
+  result.ok = result.error == 0;
+#else
+  (void)query_mask;
+#endif
+  return result;
+}
+
+}  // namespace asymfence::probe
