@@ -132,8 +132,9 @@ std::string help_text() {
          "  1  no sound strategy exists here, or ASYMFENCE_STRATEGY was refused (the reason\n"
          "     is printed)\n"
          "  2  usage error: an unknown option or a bad value\n"
-         "  3  the self-check failed: light() against heavy() gave forbidden outcomes\n"
-         "     (for instance under Wine, whose FlushProcessWriteBuffers is a stub)\n"
+         "  3  the self-check failed: light() against heavy() gave forbidden outcomes,\n"
+         "     or the platform is known to break heavy() (Wine, whose\n"
+         "     FlushProcessWriteBuffers is a stub)\n"
          "  4  the self-check was inconclusive: its control showed no violation after\n"
          "     retries, so a clean result would prove nothing\n";
 }

@@ -161,8 +161,14 @@ void write_verdict(std::ostream& out, const findings& f) {
       out << "NO SOUND STRATEGY. " << f.init.message << "\n";
       break;
     case exit_self_check_failed:
-      out << "FAILED. light() against heavy() gave " << count(f.check.forbidden)
-          << " forbidden outcomes: heavy barriers do not reach other threads here.\n";
+      if (f.check.forbidden > 0) {
+        out << "FAILED. light() against heavy() gave " << count(f.check.forbidden)
+            << " forbidden outcomes: heavy barriers do not reach other threads here.\n";
+      } else {
+        out << "FAILED. The self-check saw no forbidden outcome, but this platform is known "
+               "to break heavy(): "
+            << f.selection.platform_warning << ".\n";
+      }
       break;
     default:
       out << "INCONCLUSIVE. The control showed no violation in " << f.check.control_attempts
