@@ -119,21 +119,19 @@ cache_line published_slot;
 cache_line reloaded_word;
 volatile unsigned long step_sink;
 
+// One sample: the mean time of a step over plan.steps_per_sample steps.
 template <class Barrier>
-double median_step_ns(Barrier barrier, const measurement_plan& plan) {
-  std::vector<double> per_step;
+double step_ns(Barrier barrier, const measurement_plan& plan) {
   unsigned long sink = 0;
-  for (int s = 0; s < plan.step_samples; ++s) {
-    auto start = clock_type::now();
-    for (int i = 0; i < plan.steps_per_sample; ++i) {
-      published_slot.value.store(static_cast<unsigned long>(i), std::memory_order_relaxed);
-      barrier();
-      sink += reloaded_word.value.load(std::memory_order_relaxed);
-    }
-    per_step.push_back(nanoseconds_between(start, clock_type::now()) / plan.steps_per_sample);
+  auto start = clock_type::now();
+  for (int i = 0; i < plan.steps_per_sample; ++i) {
+    published_slot.value.store(static_cast<unsigned long>(i), std::memory_order_relaxed);
+    barrier();
+    sink += reloaded_word.value.load(std::memory_order_relaxed);
   }
+  double ns = nanoseconds_between(start, clock_type::now()) / plan.steps_per_sample;
   step_sink = sink;
-  return median(per_step);
+  return ns;
 }
 
 // Times `samples` calls one by one; stops at the first that fails (nonzero).
@@ -215,8 +213,8 @@ bool is_slow(strategy s) noexcept { return s == strategy::membarrier_global; }
 }  // namespace
 
 measurement_plan plan_measurements(bool quick, int sharing_threads) noexcept {
-  if (quick) return {7, 2000, 100, 1, 0.05, sharing_threads, 5, 2};
-  return {31, 20000, 2000, 3, 0.3, sharing_threads, 10, 5};
+  if (quick) return {15, 2000, 100, 1, 0.05, sharing_threads, 5, 2};
+  return {51, 20000, 2000, 3, 0.3, sharing_threads, 10, 5};
 }
 
 costs measure_costs(const measurement_plan& plan, strategy active,
@@ -224,12 +222,19 @@ costs measure_costs(const measurement_plan& plan, strategy active,
   costs result;
   const cpu_choice cpus = choose_cpus();
   {
+    // Samples of the three barriers alternate, so that a burst of noise from
+    // other processes lands on all three alike.
     pinned_to_cpu pin(cpus.measuring);
-    result.compiler_barrier_ns =
-        median_step_ns([] { std::atomic_signal_fence(std::memory_order_seq_cst); }, plan);
-    result.light_ns = median_step_ns([] { asymfence::light(); }, plan);
-    result.seq_cst_fence_ns =
-        median_step_ns([] { std::atomic_thread_fence(std::memory_order_seq_cst); }, plan);
+    std::vector<double> compiler_barrier, light, fence;
+    for (int s = 0; s < plan.step_samples; ++s) {
+      compiler_barrier.push_back(
+          step_ns([] { std::atomic_signal_fence(std::memory_order_seq_cst); }, plan));
+      light.push_back(step_ns([] { asymfence::light(); }, plan));
+      fence.push_back(step_ns([] { std::atomic_thread_fence(std::memory_order_seq_cst); }, plan));
+    }
+    result.compiler_barrier_ns = median(compiler_barrier);
+    result.light_ns = median(light);
+    result.seq_cst_fence_ns = median(fence);
   }
   int heavy_samples = is_slow(active) ? plan.slow_call_samples : plan.call_samples;
   result.heavy = measure_latency(call_heavy, heavy_samples, cpus);

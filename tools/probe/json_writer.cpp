@@ -49,10 +49,14 @@ void json_writer::close(char bracket) {
   if (levels_.empty()) out_ << '\n';
 }
 
-json_writer& json_writer::begin_object() {
+void json_writer::open(char bracket) {
   before_value();
-  out_ << '{';
+  out_ << bracket;
   levels_.push_back({});
+}
+
+json_writer& json_writer::begin_object() {
+  open('{');
   return *this;
 }
 
@@ -62,9 +66,7 @@ json_writer& json_writer::end_object() {
 }
 
 json_writer& json_writer::begin_array() {
-  before_value();
-  out_ << '[';
-  levels_.push_back({});
+  open('[');
   return *this;
 }
 

@@ -34,6 +34,7 @@ class json_writer {
 
  private:
   void before_value();
+  void open(char bracket);
   void close(char bracket);
 
   struct level {
