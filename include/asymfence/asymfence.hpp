@@ -15,6 +15,13 @@
 //
 // never ends with r1 == 0 && r2 == 0 (store buffering); the same holds with
 // heavy() on both sides. With light() on both sides it may.
+
+// Model-checking mode: with ASYMFENCE_RELACY, <asymfence/relacy.hpp> stands
+// in for this header and light()/heavy() become relacy fences.
+#if defined(ASYMFENCE_RELACY) && ASYMFENCE_RELACY
+#include <asymfence/relacy.hpp>
+#endif
+
 #ifndef ASYMFENCE_ASYMFENCE_HPP
 #define ASYMFENCE_ASYMFENCE_HPP
 

@@ -1,0 +1,103 @@
+// Store buffering under relacy, with asymfence's barriers reached the way a
+// user reaches them: relacy first, then <asymfence/relacy.hpp>.
+//
+//     thread 0: x = 1; barrier; r0 = y;      thread 1: y = 1; barrier; r1 = x;
+//
+// The outcome r0 == 0 && r1 == 0 is forbidden when a light/heavy (or
+// heavy/heavy) pair separates the accesses. The controls leave one barrier
+// out, or ignore a try_heavy() that did not run, and relacy must find the
+// forbidden outcome.
+#include <relacy/relacy.hpp>
+
+#include <asymfence/relacy.hpp>
+
+#include "model_check.hpp"
+
+namespace {
+
+enum class barrier {
+  nothing,
+  light,
+  heavy,
+  try_heavy,             // ordered only when it returns true
+  p1202_light_seq_cst,   // asymmetric_thread_fence_light(seq_cst)
+  p1202_heavy_seq_cst,   // asymmetric_thread_fence_heavy(seq_cst)
+  p1202_light_relaxed,   // has no effect
+};
+
+// Runs `b`; returns whether it ordered anything.
+bool run_barrier(barrier b) {
+  switch (b) {
+    case barrier::nothing: return false;
+    case barrier::light: asymfence::light(); return true;
+    case barrier::heavy: asymfence::heavy(); return true;
+    case barrier::try_heavy: return asymfence::try_heavy();
+    case barrier::p1202_light_seq_cst:
+      asymfence::asymmetric_thread_fence_light(rl::memory_order_seq_cst);
+      return true;
+    case barrier::p1202_heavy_seq_cst:
+      asymfence::asymmetric_thread_fence_heavy(rl::memory_order_seq_cst);
+      return true;
+    case barrier::p1202_light_relaxed:
+      asymfence::asymmetric_thread_fence_light(rl::memory_order_relaxed);
+      return false;
+  }
+  return false;
+}
+
+enum class check { always, when_both_barriers_ran };
+
+template <barrier first, barrier second, check when = check::always>
+struct store_buffering : rl::test_suite<store_buffering<first, second, when>, 2> {
+  rl::atomic<int> x, y;
+  int seen[2];
+  bool ordered[2];
+
+  void before() {
+    x.store(0, rl::memory_order_relaxed);
+    y.store(0, rl::memory_order_relaxed);
+  }
+
+  void thread(unsigned index) {
+    rl::atomic<int>& mine = index == 0 ? x : y;
+    rl::atomic<int>& other = index == 0 ? y : x;
+    mine.store(1, rl::memory_order_relaxed);
+    ordered[index] = run_barrier(index == 0 ? first : second);
+    seen[index] = other.load(rl::memory_order_relaxed);
+  }
+
+  void after() {
+    if (when == check::always || (ordered[0] && ordered[1])) {
+      RL_ASSERT(!(seen[0] == 0 && seen[1] == 0));
+    }
+  }
+};
+
+constexpr rl::test_result_e holds = rl::test_result_success;
+constexpr rl::test_result_e violated = rl::test_result_user_assert_failed;
+
+using asymfence::model_check::make_case;
+const asymfence::model_check::model_case cases[] = {
+    make_case<store_buffering<barrier::light, barrier::heavy>>("light_heavy", holds),
+    make_case<store_buffering<barrier::heavy, barrier::heavy>>("heavy_heavy", holds),
+    make_case<store_buffering<barrier::light, barrier::try_heavy, check::when_both_barriers_ran>>(
+        "light_try_heavy", holds),
+    make_case<store_buffering<barrier::p1202_light_seq_cst, barrier::p1202_heavy_seq_cst>>(
+        "p1202_light_heavy", holds),
+    // Controls: relacy must find r0 == r1 == 0.
+    make_case<store_buffering<barrier::light, barrier::nothing>>("control_light_nothing",
+                                                                  violated),
+    make_case<store_buffering<barrier::nothing, barrier::heavy>>("control_nothing_heavy",
+                                                                  violated),
+    make_case<store_buffering<barrier::light, barrier::try_heavy>>(
+        "control_light_try_heavy_unchecked", violated),
+    make_case<store_buffering<barrier::p1202_light_relaxed, barrier::p1202_heavy_seq_cst>>(
+        "control_p1202_relaxed_light_heavy", violated),
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace asymfence::model_check;
+  return run_model_case(argc, argv, cases, {full_search(), random_search(100000)});
+}
