@@ -12,6 +12,12 @@ namespace {
 constexpr int spinning_counts[] = {0, 1, 3};
 constexpr int grace_period_iterations = 10;
 
+// How much of the time the spinners were on a CPU: below 1 on a busy machine,
+// where a barrier then often has fewer CPUs to interrupt.
+void report_spinners(benchmark::State& state, double on_cpu_share) {
+  if (state.range(0) > 0) state.counters["spinners_on_cpu"] = on_cpu_share;
+}
+
 void heavy_latency(benchmark::State& state, strategy s) {
   std::string why;
   if (!force_strategy(s, why)) {
@@ -19,10 +25,9 @@ void heavy_latency(benchmark::State& state, strategy s) {
     return;
   }
   statistics before = stats();
-  {
-    spinning_threads others(static_cast<int>(state.range(0)));
-    for (auto _ : state) heavy();
-  }
+  spinning_threads others(static_cast<int>(state.range(0)));
+  for (auto _ : state) heavy();
+  report_spinners(state, others.stop());
   statistics after = stats();
   bool switched = active_strategy() != s;
   restore_automatic_strategy();
@@ -46,6 +51,7 @@ void raw_latency(benchmark::State& state, const raw_mechanism* m) {
       break;
     }
   }
+  report_spinners(state, others.stop());
 }
 
 void configure(benchmark::internal::Benchmark* b, strategy s) {

@@ -107,8 +107,10 @@ void slow_path(const options& o, const raw_mechanism& raw) {
   std::vector<double> us = interleaved_medians(
       o.rounds, {[&] { return us_per_call(call_heavy, calls); },
                  [&] { return us_per_call(raw.issue, calls); }});
-  std::printf("one caller, one other thread spinning, us per call: heavy() %.3f, raw %s %.3f\n",
-              us[0], to_string(raw.id), us[1]);
+  double on_cpu = other.stop();
+  std::printf("one caller, one other thread spinning, us per call: heavy() %.3f, raw %s %.3f; "
+              "the spinner was on its CPU %.0f%% of the time (an idle machine gives 100%%)\n",
+              us[0], to_string(raw.id), us[1], 100 * on_cpu);
   verdict("heavy() / raw", us[0] / us[1], us[0] / us[1] <= 1.10, "<= 1.10");
 }
 

@@ -167,9 +167,15 @@ bool pin_to(const std::vector<int>& cpus) {
 }
 #endif
 
+double wall_ns() noexcept {
+  return std::chrono::duration<double, std::nano>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
-spinning_threads::spinning_threads(int count) {
+spinning_threads::spinning_threads(int count) : cpu_ns_(static_cast<std::size_t>(count)) {
 #if defined(__linux__)
   cpus_ = allowed_cpus();
   if (cpus_.size() >= 2) caller_pinned_ = pin_to({cpus_.front()});
@@ -178,23 +184,33 @@ spinning_threads::spinning_threads(int count) {
     threads_.emplace_back([this, i] {
 #if defined(__linux__)
       if (caller_pinned_) pin_to({cpus_[1 + static_cast<std::size_t>(i) % (cpus_.size() - 1)]});
-#else
-      (void)i;
 #endif
+      double start = thread_cpu_ns();
       running_.fetch_add(1, std::memory_order_relaxed);
       while (!stop_.load(std::memory_order_relaxed)) detail::cpu_relax();
+      cpu_ns_[static_cast<std::size_t>(i)] = thread_cpu_ns() - start;
     });
   }
   while (running_.load(std::memory_order_relaxed) < count) std::this_thread::yield();
+  started_ns_ = wall_ns();
 }
 
-spinning_threads::~spinning_threads() {
+double spinning_threads::stop() {
+  if (stopped_) return 1;
+  stopped_ = true;
   stop_.store(true, std::memory_order_relaxed);
+  double elapsed = wall_ns() - started_ns_;
   for (std::thread& t : threads_) t.join();
 #if defined(__linux__)
   if (caller_pinned_) pin_to(cpus_);
 #endif
+  if (cpu_ns_.empty() || elapsed <= 0) return 1;
+  double sum = 0;
+  for (double ns : cpu_ns_) sum += ns;
+  return std::min(1.0, sum / static_cast<double>(cpu_ns_.size()) / elapsed);
 }
+
+spinning_threads::~spinning_threads() { stop(); }
 
 bool force_strategy(strategy s, std::string& why) {
   set_strategy_variable(to_string(s));

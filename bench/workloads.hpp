@@ -107,7 +107,13 @@ constexpr bool takes_milliseconds(strategy id) { return id == strategy::membarri
 class spinning_threads {
  public:
   explicit spinning_threads(int count);  // returns once all of them spin
-  ~spinning_threads();
+  ~spinning_threads();                   // stop() if not yet done
+
+  // Stops and joins the spinners; returns the share of the time since they
+  // started that they spent on a CPU (mean over spinners; 1 with none): on a
+  // busy machine a spinner waits for its CPU, and a barrier then has one CPU
+  // fewer to interrupt.
+  double stop();
   spinning_threads(const spinning_threads&) = delete;
   spinning_threads& operator=(const spinning_threads&) = delete;
 
@@ -117,6 +123,9 @@ class spinning_threads {
   std::vector<std::thread> threads_;
   std::vector<int> cpus_;           // the CPUs the caller could use, in order
   bool caller_pinned_ = false;      // the caller's affinity is to be restored
+  std::vector<double> cpu_ns_;      // each spinner's CPU time, written as it ends
+  double started_ns_ = 0;           // wall clock when all were spinning
+  bool stopped_ = false;
 };
 
 // ---------------------------------------------------------------------------
