@@ -24,6 +24,11 @@ int counting_mprotect(void* addr, std::size_t len, int prot) noexcept {
   return wrapped.mprotect(addr, len, prot);
 }
 
+void counting_flush_process_write_buffers() noexcept {
+  counted.flush_process_write_buffers++;
+  wrapped.flush_process_write_buffers();
+}
+
 }  // namespace
 
 void seam_counts::reset() noexcept {
@@ -32,6 +37,7 @@ void seam_counts::reset() noexcept {
   membarrier_global = 0;
   membarrier_query = 0;
   mprotect = 0;
+  flush_process_write_buffers = 0;
 }
 
 seam_counts& counts() noexcept { return counted; }
@@ -41,6 +47,7 @@ void install_counting_seam() noexcept {
   wrapped = detail::os;
   detail::os.membarrier = counting_membarrier;
   detail::os.mprotect = counting_mprotect;
+  detail::os.flush_process_write_buffers = counting_flush_process_write_buffers;
 }
 
 }  // namespace asymfence::test

@@ -14,14 +14,16 @@ struct seam_counts {
   std::atomic<std::uint64_t> membarrier_global{0};
   std::atomic<std::uint64_t> membarrier_query{0};
   std::atomic<std::uint64_t> mprotect{0};
+  std::atomic<std::uint64_t> flush_process_write_buffers{0};  // Windows
   void reset() noexcept;
 };
 
 // The counts since the last reset. Counting starts with install_counting_seam().
 seam_counts& counts() noexcept;
 
-// Routes the library's membarrier and mprotect calls through counting wrappers
-// around whatever the seam held before (so it composes with fault injection).
+// Routes the library's membarrier, mprotect and FlushProcessWriteBuffers calls
+// through counting wrappers around whatever the seam held before (so it
+// composes with fault injection).
 void install_counting_seam() noexcept;
 
 }  // namespace asymfence::test
