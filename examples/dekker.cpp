@@ -21,7 +21,6 @@
 
 namespace {
 
-constexpr unsigned long max_slow_rounds = 20000;
 constexpr auto run_time = std::chrono::milliseconds(500);
 
 alignas(64) std::atomic<bool> fast_wants{false};
@@ -29,6 +28,7 @@ alignas(64) std::atomic<bool> slow_wants{false};
 alignas(64) std::atomic<int> inside{0};
 alignas(64) std::atomic<unsigned long> count{0};
 std::atomic<unsigned long> overlaps{0};
+std::atomic<bool> fast_running{false};
 std::atomic<bool> stop{false};
 
 void critical_section() {
@@ -39,6 +39,7 @@ void critical_section() {
 
 unsigned long fast_side() {
   unsigned long rounds = 0;
+  fast_running.store(true, std::memory_order_relaxed);
   while (!stop.load(std::memory_order_relaxed)) {
     fast_wants.store(true, std::memory_order_relaxed);
     asymfence::light();  // A: pairs with B
@@ -57,7 +58,7 @@ unsigned long fast_side() {
 unsigned long slow_side() {
   unsigned long rounds = 0;
   auto deadline = std::chrono::steady_clock::now() + run_time;
-  while (rounds < max_slow_rounds && std::chrono::steady_clock::now() < deadline) {
+  while (std::chrono::steady_clock::now() < deadline) {
     slow_wants.store(true, std::memory_order_relaxed);
     asymfence::heavy();  // B: pairs with A
     while (fast_wants.load(std::memory_order_acquire)) std::this_thread::yield();
@@ -78,6 +79,7 @@ int main() {
   }
   unsigned long fast_rounds = 0;
   std::thread fast([&] { fast_rounds = fast_side(); });
+  while (!fast_running.load(std::memory_order_relaxed)) std::this_thread::yield();
   unsigned long slow_rounds = slow_side();
   stop.store(true, std::memory_order_relaxed);
   fast.join();

@@ -43,10 +43,12 @@ constexpr auto run_time = std::chrono::milliseconds(500);
 
 std::atomic<config*> current{nullptr};
 hazard_slot slots[reader_count];
+std::atomic<int> readers_running{0};
 std::atomic<bool> stop{false};
 std::atomic<unsigned long> violations{0};
 
 void reader(hazard_slot& slot) {
+  readers_running.fetch_add(1, std::memory_order_relaxed);
   while (!stop.load(std::memory_order_relaxed)) {
     config* c = current.load(std::memory_order_acquire);
     slot.in_use.store(c, std::memory_order_relaxed);
@@ -59,11 +61,9 @@ void reader(hazard_slot& slot) {
   }
 }
 
-// Publishes new versions for run_time; returns every configuration made.
-std::vector<std::unique_ptr<config>> writer() {
-  std::vector<std::unique_ptr<config>> made;
-  made.push_back(std::make_unique<config>());
-  current.store(made.back().get(), std::memory_order_release);
+// Publishes new versions after the first for run_time; `made` holds every
+// configuration, the first included.
+void writer(std::vector<std::unique_ptr<config>>& made) {
   auto deadline = std::chrono::steady_clock::now() + run_time;
   while (made.size() < max_versions && std::chrono::steady_clock::now() < deadline) {
     auto fresh = std::make_unique<config>();
@@ -76,7 +76,6 @@ std::vector<std::unique_ptr<config>> writer() {
     }
     old->retired.store(true, std::memory_order_relaxed);  // where a real program frees it
   }
-  return made;
 }
 
 }  // namespace
@@ -88,11 +87,14 @@ int main() {
     return 1;
   }
   std::vector<std::unique_ptr<config>> made;
-  std::thread write([&] { made = writer(); });
-  while (current.load(std::memory_order_acquire) == nullptr) std::this_thread::yield();
+  made.push_back(std::make_unique<config>());
+  current.store(made.back().get(), std::memory_order_release);
   std::vector<std::thread> readers;
   for (hazard_slot& slot : slots) readers.emplace_back(reader, std::ref(slot));
-  write.join();
+  while (readers_running.load(std::memory_order_relaxed) < reader_count) {
+    std::this_thread::yield();
+  }
+  writer(made);
   stop.store(true, std::memory_order_relaxed);
   for (std::thread& t : readers) t.join();
 

@@ -94,7 +94,9 @@ void write_latency_row(std::ostream& out, const std::string& label, const latenc
     line(out, label, "failed: " + errno_name(l.error));
     return;
   }
-  std::string samples = l.samples < 100 ? "  (" + std::to_string(l.samples) + " samples)" : "";
+  std::string samples = l.samples >= 100 ? ""
+                        : l.samples == 1  ? "  (1 sample)"
+                                          : "  (" + std::to_string(l.samples) + " samples)";
   line(out, label, padded(duration(l.idle_ns), 14) + duration(l.one_spinning_ns) + samples);
 }
 
