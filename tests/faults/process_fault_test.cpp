@@ -1,0 +1,226 @@
+// Faults injected into a fresh process by the kernel itself: a seccomp filter
+// that denies membarrier(2) before start-up or while threads are inside
+// heavy(), and strace's fault injection. fault_agent is the process; it
+// prints facts that these tests parse.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "child_process.hpp"
+#include "evidence.hpp"
+#include "fault_expectations.hpp"
+#include "seccomp_deny.hpp"
+
+namespace asymfence::test {
+namespace {
+
+const char* const agent_path = ASYMFENCE_FAULT_AGENT;
+// Exit status of a child whose seccomp filter could not be installed.
+constexpr int filter_refused = 126;
+
+struct agent_run {
+  child_result result;
+  facts found;
+};
+
+agent_run run_agent(const std::vector<std::string>& commands,
+                    const std::function<void()>& before_exec = {}) {
+  agent_run run;
+  run.result = run_program(agent_path, commands, {}, before_exec);
+  run.found = parse_facts(run.result.output);
+  return run;
+}
+
+// The commands that gather the evidence that heavy() is sound and really ran.
+std::vector<std::string> evidence_commands() {
+  return {"stats", "litmus=" + std::to_string(litmus_iterations),
+          "ipi=" + std::to_string(ipi_heavy_calls), "counts"};
+}
+
+std::vector<std::string> with_evidence(std::vector<std::string> commands) {
+  for (const std::string& c : evidence_commands()) commands.push_back(c);
+  return commands;
+}
+
+void expect_evidence(const facts& f) {
+  expect_sound_litmus(litmus_evidence::from_facts(f));
+  expect_ipis(ipi_evidence::from_facts(f));
+}
+
+// membarrier(2) is denied before the agent starts: selection must see the
+// denial and choose the next sound mechanism.
+void expect_fallback_when_denied_at_startup(int error) {
+  const std::string errno_text = errno_label(error);
+  const bool mprotect_expected = mprotect_trick_expected();
+  agent_run run = run_agent(
+      mprotect_expected ? with_evidence({"selection"}) : std::vector<std::string>{"selection"},
+      [error] {
+        if (!deny_membarrier(error)) ::_exit(filter_refused);
+      });
+  const facts& f = run.found;
+  ASSERT_TRUE(run.result.exited && run.result.code == 0)
+      << "agent failed (exit " << run.result.code << ", signal " << run.result.signal
+      << "):\n" << run.result.output;
+  ASSERT_EQ(fact(f, "membarrier_query_error"), errno_text)
+      << "the seccomp filter did not make QUERY fail (does it apply here?):\n"
+      << run.result.output;
+  EXPECT_TRUE(contains(fact(f, "reason.membarrier_private_expedited"), errno_text))
+      << fact(f, "reason.membarrier_private_expedited");
+  EXPECT_EQ(fact(f, "usable.membarrier_global"), "0") << "GLOBAL is denied by the same filter";
+  if (!mprotect_expected) {
+    EXPECT_EQ(fact(f, "selected"), to_string(strategy_without_asymmetric_mechanism()));
+    return;
+  }
+  EXPECT_EQ(fact(f, "selected"), "mprotect") << run.result.output;
+  EXPECT_EQ(fact(f, "active"), "mprotect");
+  EXPECT_GT(number_fact(f, "calls.mprotect"), 0) << "heavy() made no mprotect call";
+  EXPECT_EQ(number_fact(f, "calls.membarrier_private_expedited"), 0);
+  expect_evidence(f);
+}
+
+TEST(FaultSeccomp, DeniedWithEnosysBeforeStartupFallsBackToMprotect) {
+  expect_fallback_when_denied_at_startup(ENOSYS);
+}
+
+TEST(FaultSeccomp, DeniedWithEpermBeforeStartupFallsBackToMprotect) {
+  expect_fallback_when_denied_at_startup(EPERM);
+}
+
+// membarrier(2) starts failing while eight threads are inside heavy(): the
+// leader of the barrier in flight must move to the next sound mechanism (or
+// stop the process where none is left), never continue as a plain fence.
+void expect_switch_when_denied_in_heavy(int error) {
+  const std::string errno_text = errno_label(error);
+  const bool switch_expected = mprotect_trick_expected();
+  agent_run run = run_agent(with_evidence({"selection", "deny=" + errno_text}));
+  const facts& f = run.found;
+  const std::string& out = run.result.output;
+  if (!switch_expected) {
+    // GLOBAL, the only other candidate, is denied by the same filter.
+    ASSERT_TRUE(run.result.signaled && run.result.signal == SIGABRT)
+        << "expected the documented stop (no sound mechanism left):\n" << out;
+    EXPECT_TRUE(contains(out, "no other sound strategy is left")) << out;
+    EXPECT_TRUE(contains(out, errno_text)) << out;
+    EXPECT_TRUE(contains(out, "Remedy:")) << out;
+    return;
+  }
+  ASSERT_TRUE(run.result.exited && run.result.code == 0)
+      << "expected heavy() to switch to mprotect and go on; the agent ended with exit "
+      << run.result.code << ", signal " << run.result.signal << ":\n" << out;
+  ASSERT_EQ(fact(f, "selected"), "membarrier_private_expedited") << "the fault needs it at start-up";
+  ASSERT_EQ(fact(f, "deny_installed"), "1") << out;
+  ASSERT_EQ(fact(f, "denied_query_error"), errno_text) << "the filter is not in force:\n" << out;
+  EXPECT_GT(number_fact(f, "calls_after_denial"), 0) << "no heavy() call completed after denial";
+  EXPECT_EQ(fact(f, "active"), "mprotect");
+  EXPECT_GE(number_fact(f, "strategy_switches"), 1);
+  EXPECT_TRUE(contains(out, "membarrier_private_expedited failed with " + errno_text)) << out;
+  EXPECT_TRUE(contains(out, "heavy barriers now use mprotect")) << out;
+  EXPECT_GT(number_fact(f, "calls.mprotect"), 0) << "heavy() made no mprotect call";
+  expect_evidence(f);
+}
+
+TEST(FaultSeccomp, DeniedWithEpermWhileEightThreadsInHeavySwitchesToMprotect) {
+  expect_switch_when_denied_in_heavy(EPERM);
+}
+
+TEST(FaultSeccomp, DeniedWithEnosysWhileEightThreadsInHeavySwitchesToMprotect) {
+  expect_switch_when_denied_in_heavy(ENOSYS);
+}
+
+std::string find_in_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path == nullptr ? "/usr/bin:/bin" : path);
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    std::string candidate = dir + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+std::string read_text(const std::string& file) {
+  std::ifstream in(file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct strace_run {
+  agent_run agent;
+  std::string log;  // what strace wrote about membarrier calls
+};
+
+// Runs the agent under strace, with every membarrier call traced (and only
+// those stopped, thanks to --seccomp-bpf) and `inject` applied.
+strace_run run_agent_under_strace(const std::string& strace, const std::string& inject,
+                                  const std::vector<std::string>& commands) {
+  const std::string log = ::testing::TempDir() + "asymfence_strace_" +
+                          std::to_string(::getpid()) + ".log";
+  std::vector<std::string> args = {"-f", "--seccomp-bpf", "-e", "trace=membarrier", "-e",
+                                   "inject=membarrier:" + inject, "-o", log, agent_path};
+  args.insert(args.end(), commands.begin(), commands.end());
+  strace_run run;
+  run.agent.result = run_program(strace, args);
+  run.agent.found = parse_facts(run.agent.result.output);
+  run.log = read_text(log);
+  std::remove(log.c_str());
+  return run;
+}
+
+// A kernel whose QUERY answers 0 (membarrier exists but offers nothing):
+// strace makes every membarrier call return 0 without entering the kernel.
+TEST(FaultStrace, QueryAnswersZeroSelectsMprotect) {
+  const std::string strace = find_in_path("strace");
+  if (strace.empty()) GTEST_SKIP() << "strace is not installed (Debian package strace)";
+  strace_run run =
+      run_agent_under_strace(strace, "retval=0:when=1+", with_evidence({"selection"}));
+  const facts& f = run.agent.found;
+  ASSERT_TRUE(run.agent.result.exited && run.agent.result.code == 0) << run.agent.result.output;
+  ASSERT_TRUE(contains(run.log, "MEMBARRIER_CMD_QUERY, 0) = 0 (INJECTED)"))
+      << "strace injected nothing:\n" << run.log;
+  EXPECT_EQ(fact(f, "membarrier_query"), "0");
+  EXPECT_EQ(fact(f, "usable.membarrier_private_expedited"), "0");
+  EXPECT_EQ(fact(f, "usable.membarrier_global"), "0");
+  // A faked 0 from any other command would make heavy() a no-op: the library
+  // must never issue one after QUERY offered nothing.
+  for (const char* command : {"REGISTER_PRIVATE_EXPEDITED", "CMD_PRIVATE_EXPEDITED,",
+                              "CMD_GLOBAL,"}) {
+    EXPECT_FALSE(contains(run.log, command)) << command << " was called:\n" << run.log;
+  }
+  if (!mprotect_trick_expected()) {
+    EXPECT_EQ(fact(f, "selected"), to_string(strategy_without_asymmetric_mechanism()));
+    return;
+  }
+  EXPECT_EQ(fact(f, "selected"), "mprotect");
+  EXPECT_GT(number_fact(f, "calls.mprotect"), 0) << "heavy() made no mprotect call";
+  expect_evidence(f);
+}
+
+// Only the first QUERY answers 0 (strace's when=1): selection must decide on
+// the answer it reports. Querying again for each candidate lets the report
+// say "QUERY answered 0" while PRIVATE_EXPEDITED is selected on a second,
+// different answer.
+TEST(FaultStrace, SelectionDecidesOnTheQueryAnswerItReports) {
+  const std::string strace = find_in_path("strace");
+  if (strace.empty()) GTEST_SKIP() << "strace is not installed (Debian package strace)";
+  strace_run run = run_agent_under_strace(strace, "retval=0:when=1", {"selection"});
+  const facts& f = run.agent.found;
+  ASSERT_TRUE(run.agent.result.exited && run.agent.result.code == 0) << run.agent.result.output;
+  ASSERT_TRUE(contains(run.log, "(INJECTED)")) << "strace injected nothing:\n" << run.log;
+  EXPECT_EQ(fact(f, "membarrier_query"), "0");
+  EXPECT_NE(fact(f, "selected"), "membarrier_private_expedited")
+      << "the report says QUERY answered 0, yet PRIVATE_EXPEDITED was selected; strace saw:\n"
+      << run.log;
+}
+
+}  // namespace
+}  // namespace asymfence::test
