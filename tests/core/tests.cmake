@@ -1,3 +1,60 @@
-add_executable(asymfence_api_test ${CMAKE_CURRENT_LIST_DIR}/api_test.cpp)
-target_link_libraries(asymfence_api_test PRIVATE asymfence_test_support GTest::gtest_main)
-gtest_discover_tests(asymfence_api_test DISCOVERY_TIMEOUT 60)
+# The core test suite: the API (C++17, C++20 and C99), the store-buffering
+# litmus per strategy, concurrent first use, fork, code generation, the
+# override, heavy-barrier sharing and the kernel-version rules.
+set(ASYMFENCE_CORE_TESTS ${CMAKE_CURRENT_LIST_DIR})
+
+# A GoogleTest program of the core suite; each test runs in its own process.
+function(asymfence_core_test name)
+  add_executable(${name} ${ARGN})
+  target_link_libraries(${name} PRIVATE asymfence_test_support GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES PROPERTIES LABELS core TIMEOUT 300)
+endfunction()
+
+asymfence_core_test(asymfence_api_test ${ASYMFENCE_CORE_TESTS}/api_test.cpp)
+target_compile_definitions(asymfence_api_test PRIVATE ASYMFENCE_TEST_CPLUSPLUS=201703L)
+
+# The same API test as C++20: the public headers must compile there too.
+add_executable(asymfence_api_test_cxx20 ${ASYMFENCE_CORE_TESTS}/api_test.cpp)
+set_target_properties(asymfence_api_test_cxx20 PROPERTIES CXX_STANDARD 20)
+target_compile_definitions(asymfence_api_test_cxx20 PRIVATE ASYMFENCE_TEST_CPLUSPLUS=202002L)
+target_link_libraries(asymfence_api_test_cxx20 PRIVATE asymfence GTest::gtest_main)
+gtest_discover_tests(asymfence_api_test_cxx20 TEST_PREFIX cxx20. DISCOVERY_TIMEOUT 60
+                     PROPERTIES LABELS core)
+
+# The C API, compiled as strict C99; the library itself is C++, hence the
+# C++ linker.
+add_executable(asymfence_c_api_test ${ASYMFENCE_CORE_TESTS}/c_api_test.c)
+set_target_properties(asymfence_c_api_test PROPERTIES
+  LANGUAGE C C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF LINKER_LANGUAGE CXX)
+if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(asymfence_c_api_test PRIVATE -Wall -Wextra -pedantic-errors)
+endif()
+target_link_libraries(asymfence_c_api_test PRIVATE asymfence)
+add_test(NAME CApi.CompiledAsC99 COMMAND asymfence_c_api_test)
+set_tests_properties(CApi.CompiledAsC99 PROPERTIES LABELS core)
+
+asymfence_core_test(asymfence_litmus_test ${ASYMFENCE_CORE_TESTS}/litmus_test.cpp)
+asymfence_core_test(asymfence_first_use_test ${ASYMFENCE_CORE_TESTS}/first_use_test.cpp)
+asymfence_core_test(asymfence_fork_test ${ASYMFENCE_CORE_TESTS}/fork_test.cpp)
+asymfence_core_test(asymfence_override_test ${ASYMFENCE_CORE_TESTS}/override_test.cpp)
+target_link_libraries(asymfence_override_test PRIVATE GTest::gmock)
+
+# Code generation: light() in an object compiled at -O2, one section per
+# function so that alignment padding does not show up inside a function.
+if(CMAKE_OBJDUMP)
+  set(ASYMFENCE_OBJDUMP ${CMAKE_OBJDUMP})
+else()
+  find_program(ASYMFENCE_OBJDUMP NAMES objdump)
+endif()
+if(ASYMFENCE_OBJDUMP AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  add_library(asymfence_codegen_subject OBJECT ${ASYMFENCE_CORE_TESTS}/codegen_subject.cpp)
+  target_compile_options(asymfence_codegen_subject PRIVATE -O2 -ffunction-sections)
+  target_link_libraries(asymfence_codegen_subject PRIVATE asymfence)
+  asymfence_core_test(asymfence_codegen_test ${ASYMFENCE_CORE_TESTS}/codegen_test.cpp)
+  add_dependencies(asymfence_codegen_test asymfence_codegen_subject)
+  target_compile_definitions(asymfence_codegen_test PRIVATE
+    "ASYMFENCE_OBJDUMP=\"${ASYMFENCE_OBJDUMP}\""
+    "ASYMFENCE_CODEGEN_OBJECT=\"$<TARGET_OBJECTS:asymfence_codegen_subject>\"")
+else()
+  message(WARNING "objdump not found: the code-generation test of light() is not built")
+endif()
