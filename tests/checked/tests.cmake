@@ -1,0 +1,7 @@
+# The fence strategy: accepted and sound in the checked-light build
+# (ASYMFENCE_CHECKED_LIGHT=ON, preset `checked`), refused in the default build.
+add_executable(asymfence_checked_light_test ${CMAKE_CURRENT_LIST_DIR}/checked_light_test.cpp)
+target_link_libraries(asymfence_checked_light_test PRIVATE
+  asymfence_test_support GTest::gtest_main)
+gtest_discover_tests(asymfence_checked_light_test DISCOVERY_TIMEOUT 60
+                     PROPERTIES LABELS checked TIMEOUT 300)
