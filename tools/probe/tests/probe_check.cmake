@@ -7,7 +7,8 @@
 #   -DEXPECT_STRATEGY=<name>   optional: check the JSON; "library" means the
 #                              strategy -DLIBRARY_VIEW=<program> reports; that
 #                              program also tells whether light() is only a
-#                              compiler barrier in this build
+#                              compiler barrier in this build, and whether it
+#                              is a ThreadSanitizer build
 cmake_minimum_required(VERSION 3.25)
 
 function(fail)
@@ -57,8 +58,35 @@ endfunction()
 
 separate_arguments(args NATIVE_COMMAND "${ARGS}")
 separate_arguments(emulator NATIVE_COMMAND "${EMULATOR}")
+
+# What the library itself reports, to compare with the probe's JSON.
+set(tsan OFF)
+if(DEFINED EXPECT_STRATEGY)
+  execute_process(COMMAND ${emulator} ${LIBRARY_VIEW} OUTPUT_VARIABLE view RESULT_VARIABLE code)
+  if(NOT code EQUAL 0 OR NOT view MATCHES "^([a-z_]+) ([01]) ([01])")
+    fail("${LIBRARY_VIEW} failed (${code}): ${view}")
+  endif()
+  if(EXPECT_STRATEGY STREQUAL "library")
+    set(EXPECT_STRATEGY "${CMAKE_MATCH_1}")
+  endif()
+  set(expected_light_only ON)
+  if(CMAKE_MATCH_2 STREQUAL "0")
+    set(expected_light_only OFF)
+  endif()
+  if(CMAKE_MATCH_3 STREQUAL "1")
+    set(tsan ON)
+  endif()
+endif()
+
 execute_process(COMMAND ${emulator} ${PROBE} ${args}
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE code)
+# Under ThreadSanitizer the long instrumented path from a store to the next
+# load lets the store drain first, so the control shows no violation and the
+# probe rightly calls its self-check inconclusive (exit 4).
+if(tsan AND EXPECT_EXIT EQUAL 0 AND code EQUAL 4)
+  message(STATUS "ThreadSanitizer build: the self-check is inconclusive there, as expected")
+  set(EXPECT_EXIT 4)
+endif()
 if(NOT code STREQUAL EXPECT_EXIT)
   fail("asymfence-probe ${ARGS} exited with '${code}', expected ${EXPECT_EXIT}")
 endif()
@@ -71,17 +99,6 @@ endif()
 
 require_one_object()
 set(json "${out}")
-execute_process(COMMAND ${emulator} ${LIBRARY_VIEW} OUTPUT_VARIABLE view RESULT_VARIABLE view_code)
-if(NOT view_code EQUAL 0 OR NOT view MATCHES "^([a-z_]+) ([01])")
-  fail("${LIBRARY_VIEW} failed (${view_code}): ${view}")
-endif()
-if(EXPECT_STRATEGY STREQUAL "library")
-  set(EXPECT_STRATEGY "${CMAKE_MATCH_1}")
-endif()
-set(expected_light_only ON)
-if(CMAKE_MATCH_2 STREQUAL "0")
-  set(expected_light_only OFF)
-endif()
 
 json_member(strategy STRING strategy)
 if(strategy STREQUAL "none" OR NOT strategy STREQUAL EXPECT_STRATEGY)
@@ -100,7 +117,7 @@ endif()
 if(NOT forbidden EQUAL 0)
   fail("the self-check saw ${forbidden} forbidden outcomes of light() against heavy()")
 endif()
-if(control_forbidden LESS_EQUAL 0)
+if(control_forbidden LESS_EQUAL 0 AND NOT tsan)
   fail("the control saw no violation: the self-check proves nothing")
 endif()
 # The rest of the report is present and well-typed.
@@ -113,7 +130,7 @@ json_member(heavy_ns NUMBER costs_ns heavy alone)
 json_member(calls NUMBER sharing heavy_calls)
 json_member(barriers NUMBER sharing barriers_issued)
 json_member(result STRING result)
-if(NOT result STREQUAL "ok")
+if(NOT result STREQUAL "ok" AND NOT (tsan AND result STREQUAL "self_check_inconclusive"))
   fail("result is '${result}'")
 endif()
 message(STATUS "strategy ${strategy}: ${iterations} iterations, ${forbidden} forbidden; "
