@@ -23,7 +23,7 @@
 
 // Misuse stops with one message (the rest of the header is skipped).
 #if !defined(RL_RELACY_HPP)
-#error "<asymfence/relacy.hpp> models asymfence under relacy: include <relacy/relacy.hpp> (or <relacy/relacy_std.hpp>) before it"
+#error "<asymfence/relacy.hpp> models asymfence under relacy: include <relacy/relacy.hpp> before it"
 #elif defined(ASYMFENCE_ASYMFENCE_HPP)
 #error "<asymfence/asymfence.hpp> was included before <asymfence/relacy.hpp>, so its real barriers (invisible to relacy) are already defined: include <relacy/relacy.hpp> and <asymfence/relacy.hpp> first"
 #else
