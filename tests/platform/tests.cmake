@@ -26,4 +26,17 @@ else()
   target_link_libraries(asymfence_c_api_test PRIVATE asymfence)
   add_test(NAME CApi.CompiledAsC99 COMMAND asymfence_c_api_test)
   set_tests_properties(CApi.CompiledAsC99 PROPERTIES LABELS platform)
+
+  # light() in a Windows object: objdump runs here, on the build machine,
+  # since the test programs run under Wine.
+  if(CMAKE_OBJDUMP AND NOT ASYMFENCE_CHECKED_LIGHT)
+    add_library(asymfence_codegen_subject OBJECT ${core}/codegen_subject.cpp)
+    target_compile_options(asymfence_codegen_subject PRIVATE -O2 -ffunction-sections)
+    target_link_libraries(asymfence_codegen_subject PRIVATE asymfence)
+    add_test(NAME Codegen.LightIsOnlyAReturn
+             COMMAND ${CMAKE_COMMAND} -DOBJDUMP=${CMAKE_OBJDUMP}
+                     -DOBJECT=$<TARGET_OBJECTS:asymfence_codegen_subject>
+                     -P ${ASYMFENCE_PLATFORM_TESTS}/light_codegen.cmake)
+    set_tests_properties(Codegen.LightIsOnlyAReturn PROPERTIES LABELS platform)
+  endif()
 endif()
