@@ -104,7 +104,8 @@ strategy select_now() noexcept {
     reason_buffer reason;
     c.id = m->id;
     c.usable = m->check(reason);
-    bool eligible = c.usable && chosen == nullptr && (wanted == nullptr || wanted == m);
+    // A forced name that matches no strategy makes none eligible.
+    bool eligible = c.usable && chosen == nullptr && (forced == nullptr || wanted == m);
     if (eligible && !m->prepare(reason)) c.usable = false;
     if (!c.usable) {
       std::snprintf(c.reason, sizeof c.reason, "%s", reason.text);
