@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Prints the medians of a Google Benchmark JSON file (written with
 # --benchmark_repetitions=N --benchmark_out=FILE --benchmark_out_format=json)
-# as a Markdown table: name, median time, its coefficient of variation across
-# the repetitions, and the user counters. Needs jq (Debian package jq).
+# as a Markdown table: name, median wall-clock and CPU time per iteration, the
+# coefficient of variation of the time the benchmark is judged by (wall clock
+# for names ending in real_time or manual_time, else CPU time) across the
+# repetitions, and the user counters. Needs jq (Debian package jq).
 #
 # usage: scripts/bench_table.sh FILE.json
 set -euo pipefail
@@ -23,12 +25,13 @@ jq -r '
   | ($medians | map(to_entries | map(select(.key as $k | known | index($k) | not)) | map(.key))
      | add // [] | unique) as $counters
   | ($counters | map(" | " + .) | join("")) as $head
-  | "| benchmark | median time | cv" + $head + " |",
-    "|---|---:|---:" + ($counters | map("|---:") | join("")) + "|",
+  | "| benchmark | median wall time | median CPU time | cv" + $head + " |",
+    "|---|---:|---:|---:" + ($counters | map("|---:") | join("")) + "|",
     ($medians[]
      | . as $m
-     | ($all | map(select(.run_name == $m.run_name and .aggregate_name == "cv"))[0].real_time) as $cv
-     | "| \(.run_name) | \(.real_time | num) \(.time_unit) | "
+     | (if (.run_name | test("(real|manual)_time$")) then "real_time" else "cpu_time" end) as $judged
+     | ($all | map(select(.run_name == $m.run_name and .aggregate_name == "cv"))[0][$judged]) as $cv
+     | "| \(.run_name) | \(.real_time | num) \(.time_unit) | \(.cpu_time | num) \(.time_unit) | "
        + (if $cv == null then "" else "\($cv * 100 | round)%" end)
        + ($counters | map(. as $c | " | " + ($m[$c] | num)) | join("")) + " |")
 ' "$1"
