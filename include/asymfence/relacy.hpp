@@ -80,18 +80,18 @@ inline bool try_heavy(::rl::debug_info_param info = ASYMFENCE_RELACY_CALLER) noe
 
 // P1202 names, called as relacy code calls its own fences:
 // asymmetric_thread_fence_light(rl::memory_order_acquire), which relacy's
-// macro turns into (rl::mo_acquire, $). The fence keeps the order it is
-// given, so the model checks the code against P1202's promise for that order
-// (which this library's build over-fulfils with a full barrier). A relaxed
-// fence has no effect.
-inline void asymmetric_thread_fence_light(::rl::memory_order order,
-                                          ::rl::debug_info_param info) noexcept {
+// macro turns into (rl::mo_acquire, $); an rl::memory_order variable works
+// too. The fence keeps the order it is given, so the model checks the code
+// against P1202's promise for that order (which this library's build
+// over-fulfils with a full barrier). A relaxed fence has no effect.
+inline void asymmetric_thread_fence_light(
+    ::rl::memory_order order, ::rl::debug_info_param info = ASYMFENCE_RELACY_CALLER) noexcept {
   if (order == ::rl::mo_relaxed) return;
   detail::relacy_note("asymfence::asymmetric_thread_fence_light()", info);
   ::rl::atomic_thread_fence(order, info);
 }
-inline void asymmetric_thread_fence_heavy(::rl::memory_order order,
-                                          ::rl::debug_info_param info) noexcept {
+inline void asymmetric_thread_fence_heavy(
+    ::rl::memory_order order, ::rl::debug_info_param info = ASYMFENCE_RELACY_CALLER) noexcept {
   if (order == ::rl::mo_relaxed) return;
   detail::relacy_note("asymfence::asymmetric_thread_fence_heavy()", info);
   ::rl::atomic_thread_fence(order, info);
