@@ -146,10 +146,15 @@ void concurrent(const options& o, const raw_mechanism& raw) {
           ">= 1.3 (aim 2)");
 }
 
+#define ASYMFENCE_BENCH_STRINGIFY(x) #x
+#define ASYMFENCE_BENCH_VERSION(major, minor, patch)                                    \
+  ASYMFENCE_BENCH_STRINGIFY(major) "." ASYMFENCE_BENCH_STRINGIFY(minor) "." ASYMFENCE_BENCH_STRINGIFY(patch)
 #if defined(__clang__)
-const char* const compiler = "clang " __clang_version__;
+const char* const compiler =
+    "clang " ASYMFENCE_BENCH_VERSION(__clang_major__, __clang_minor__, __clang_patchlevel__);
 #elif defined(__GNUC__)
-const char* const compiler = "g++ " __VERSION__;
+const char* const compiler =
+    "g++ " ASYMFENCE_BENCH_VERSION(__GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
 #else
 const char* const compiler = "an unknown compiler";
 #endif
