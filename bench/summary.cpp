@@ -139,16 +139,17 @@ void concurrent(const options& o, const raw_mechanism& raw) {
     return;
   }
   std::printf("%d concurrent callers, completed calls per second: heavy() %.0f, raw %s %.0f; "
-              "heavy() completed %.2f calls per barrier issued (mean), its slowest thread made %.2f of the "
-              "mean calls per thread (worst round)\n",
+              "heavy() completed %.2f calls per barrier issued (mean), its slowest thread made "
+              "%.2f of the mean calls per thread (worst round)\n",
               callers, rate[0], to_string(raw.id), rate[1], sharing, slowest);
   verdict("heavy() / raw calls per second", rate[0] / rate[1], rate[0] / rate[1] >= 1.3,
           ">= 1.3 (aim 2)");
 }
 
 #define ASYMFENCE_BENCH_STRINGIFY(x) #x
-#define ASYMFENCE_BENCH_VERSION(major, minor, patch)                                    \
-  ASYMFENCE_BENCH_STRINGIFY(major) "." ASYMFENCE_BENCH_STRINGIFY(minor) "." ASYMFENCE_BENCH_STRINGIFY(patch)
+#define ASYMFENCE_BENCH_VERSION(major, minor, patch) \
+  ASYMFENCE_BENCH_STRINGIFY(major)                   \
+  "." ASYMFENCE_BENCH_STRINGIFY(minor) "." ASYMFENCE_BENCH_STRINGIFY(patch)
 #if defined(__clang__)
 const char* const compiler =
     "clang " ASYMFENCE_BENCH_VERSION(__clang_major__, __clang_minor__, __clang_patchlevel__);

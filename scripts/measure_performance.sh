@@ -24,12 +24,16 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument '$1' (try --help)" ;;
   esac
 done
-[[ "$repetitions" =~ ^[1-9][0-9]*$ ]] || die "--repetitions must be a whole number >= 1, not '$repetitions'"
-[[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--min-time must be a number of seconds, not '$min_time'"
+[[ "$repetitions" =~ ^[1-9][0-9]*$ ]] ||
+  die "--repetitions must be a whole number >= 1, not '$repetitions'"
+[[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]] ||
+  die "--min-time must be a number of seconds, not '$min_time'"
 bench="$build/bench"
 for program in fast_path fast_path_checked slow_path concurrent summary; do
   [ -x "$bench/asymfence_bench_$program" ] ||
-    die "$bench/asymfence_bench_$program is not built: cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench"
+    die "$bench/asymfence_bench_$program is not built: configure a Release build with" \
+        "benchmarks (cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release)," \
+        "build it (ninja -C build-bench), or pass --build DIR"
 done
 out="$root/docs/plots"
 mkdir -p "$out"
@@ -48,8 +52,16 @@ run() {  # run NAME: one benchmark program, repetitions interleaved, medians to 
 
 echo "## Machine"
 echo
-echo "- $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | sed 's/^/hypervisor: /')"
-echo "- Linux $(uname -r); $(grep -m1 -o ' hypervisor' /proc/cpuinfo >/dev/null && echo 'runs under a hypervisor' || echo 'bare metal')"
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+cpu_family=$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+hypervisor=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p')
+if grep -qw hypervisor /proc/cpuinfo; then
+  where="under a hypervisor${hypervisor:+ ($hypervisor)}"
+else
+  where="bare metal"
+fi
+echo "- $(nproc) CPUs, $cpu_model (family $cpu_family), $where"
+echo "- Linux $(uname -r), $(g++ --version 2>/dev/null | head -1)"
 echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "## Summary of the targets"

@@ -29,8 +29,10 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument '$1' (try --help)" ;;
   esac
 done
-[[ "$repetitions" =~ ^[1-9][0-9]*$ ]] || die "--repetitions must be a whole number >= 1, not '$repetitions'"
-[[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--min-time must be a number of seconds, not '$min_time'"
+[[ "$repetitions" =~ ^[1-9][0-9]*$ ]] ||
+  die "--repetitions must be a whole number >= 1, not '$repetitions'"
+[[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]] ||
+  die "--min-time must be a number of seconds, not '$min_time'"
 
 # gnuplot and jq come from Debian; install them where they are missing.
 missing=()
@@ -51,7 +53,8 @@ if [ -n "$from" ]; then
   [ "$(realpath "$from")" = "$(realpath -m "$json")" ] || cp "$from" "$json"
 else
   bench="$build/bench/asymfence_bench_concurrent"
-  [ -x "$bench" ] || die "$bench is not built: configure with -DASYMFENCE_BUILD_BENCHMARKS=ON, build, or pass --build DIR"
+  [ -x "$bench" ] ||
+    die "$bench is not built: configure with -DASYMFENCE_BUILD_BENCHMARKS=ON, build, or pass --build DIR"
   "$bench" --benchmark_repetitions="$repetitions" --benchmark_enable_random_interleaving=true \
     --benchmark_min_time="$min_time" --benchmark_report_aggregates_only=true \
     --benchmark_out="$json" --benchmark_out_format=json >&2
@@ -74,14 +77,14 @@ jq -r '
   ' "$json" > "$data"
 [ -s "$data" ] || die "$json holds no median of concurrent/heavy and concurrent/raw"
 
-strategy=$(jq -r '[.benchmarks[] | select(.run_name | startswith("concurrent/heavy")) | .label][0] // "unknown"' "$json")
-strategy=${strategy//_/ }
-host=$(jq -r '.context | "\(.num_cpus) CPUs, \(.host_name)"' "$json")
+strategy=$(jq -r '[.benchmarks[] | select(.run_name | startswith("concurrent/heavy")) | .label][0]
+                  // "unknown"' "$json")
+cpus=$(jq -r '.context.num_cpus' "$json")
 
 gnuplot <<GNUPLOT
 set terminal pngcairo size 800,500 font "sans,10" noenhanced
 set output "$out_dir/concurrent_heavy.png"
-set title "Concurrent heavy barriers ($strategy, $host)"
+set title "Concurrent heavy barriers: $strategy, $cpus CPUs"
 set xlabel "threads calling in a loop"
 set ylabel "completed calls per second (median)"
 set logscale x 2
@@ -94,7 +97,8 @@ plot "$data" using 1:2 with linespoints lw 2 pt 7 title "asymfence heavy() (shar
      "$data" using 1:3 with linespoints lw 2 pt 5 title "raw $strategy, one system call per call"
 GNUPLOT
 
-echo "| callers | heavy() calls/s | raw calls/s | heavy / raw | heavy calls per barrier | slowest thread's share, heavy / raw |"
+echo "| callers | heavy() calls/s | raw calls/s | heavy / raw | heavy calls per barrier" \
+     "| slowest thread's share, heavy / raw |"
 echo "|---:|---:|---:|---:|---:|---:|"
 awk '{ printf "| %d | %.0f | %.0f | %.2f | %.2f | %.2f / %.2f |\n", $1, $2, $3, $2 / $3, $4, $5, $6 }' "$data"
 echo "plot: $out_dir/concurrent_heavy.png (data: $json)" >&2
