@@ -28,6 +28,8 @@ done
   die "--repetitions must be a whole number >= 1, not '$repetitions'"
 [[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]] ||
   die "--min-time must be a number of seconds, not '$min_time'"
+. "$root/scripts/require_commands.sh"
+require_commands gnuplot:gnuplot-nox jq:jq lscpu:util-linux
 bench="$build/bench"
 for program in fast_path fast_path_checked slow_path concurrent summary; do
   [ -x "$bench/asymfence_bench_$program" ] ||

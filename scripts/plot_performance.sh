@@ -35,16 +35,8 @@ done
   die "--min-time must be a number of seconds, not '$min_time'"
 
 # gnuplot and jq come from Debian; install them where they are missing.
-missing=()
-command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
-command -v jq >/dev/null || missing+=(jq)
-if [ ${#missing[@]} -gt 0 ]; then
-  command -v apt-get >/dev/null || die "needs ${missing[*]} (not installed, and no apt-get here)"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+. "$root/scripts/require_commands.sh"
+require_commands gnuplot:gnuplot-nox jq:jq
 
 mkdir -p "$out_dir"
 json="$out_dir/concurrent.json"
