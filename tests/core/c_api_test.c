@@ -1,5 +1,5 @@
 /* The C API, compiled as C99 with -pedantic-errors: every function is called
-   and the program exits non-zero on the first failure. */
+   and the program exits non-zero when any check fails. */
 #include <asymfence/asymfence.h>
 
 #include <stdio.h>
@@ -16,8 +16,7 @@ static void check(int ok, const char* what) {
 
 static int is_valid_strategy_name(const char* name) {
   static const char* const names[] = {"membarrier_private_expedited", "mprotect",
-                                      "membarrier_global", "flush_process_write_buffers",
-                                      "fence"};
+                                      "membarrier_global", "flush_process_write_buffers", "fence"};
   size_t i;
   for (i = 0; i < sizeof names / sizeof names[0]; ++i) {
     if (strcmp(name, names[i]) == 0) return 1;

@@ -26,8 +26,8 @@ const instruction_set* target_instruction_set() {
 #if defined(__CET__)
   // -fcf-protection is among the compiler's defaults: every function may
   // start with an indirect-branch landing pad.
-  static const instruction_set x86{"x86", {"ret", "retq", "retl"}, {"mfence", "lock "},
-                                   {"endbr64", "endbr32"}};
+  static const instruction_set x86{
+      "x86", {"ret", "retq", "retl"}, {"mfence", "lock "}, {"endbr64", "endbr32"}};
 #else
   static const instruction_set x86{"x86", {"ret", "retq", "retl"}, {"mfence", "lock "}, {}};
 #endif

@@ -67,8 +67,8 @@ TEST(FirstUse, SixtyFourThreadsSeeOneStrategy) {
     for (std::thread& t : threads) t.join();
 
     for (int t = 0; t < thread_count; ++t) {
-      ASSERT_EQ(seen[t], expected) << "thread " << t << " in round " << round << " saw "
-                                   << asymfence::to_string(seen[t]);
+      ASSERT_EQ(seen[t], expected)
+          << "thread " << t << " in round " << round << " saw " << asymfence::to_string(seen[t]);
     }
     EXPECT_EQ(asymfence::active_strategy(), expected);
     EXPECT_EQ(asymfence::test::counts().membarrier_query, queries_per_selection)

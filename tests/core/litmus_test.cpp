@@ -82,14 +82,14 @@ TEST_P(StoreBuffering, LightAgainstHeavyNeverShowsTheForbiddenOutcome) {
   const std::uint64_t barriers = asymfence::test::mechanism_barriers(s);
 
   const asymfence::litmus::outcome control = asymfence::litmus::run_control(1'000'000, 5);
-  std::printf("[ litmus   ] %s: %llu iterations, %llu forbidden (pinned: %s); control: %llu "
-              "iterations, %llu forbidden; %llu heavy calls, %llu barriers by the mechanism\n",
-              asymfence::to_string(s), static_cast<unsigned long long>(real.iterations),
-              static_cast<unsigned long long>(real.forbidden), real.pinned ? "yes" : "no",
-              static_cast<unsigned long long>(control.iterations),
-              static_cast<unsigned long long>(control.forbidden),
-              static_cast<unsigned long long>(heavy_calls),
-              static_cast<unsigned long long>(barriers));
+  std::printf(
+      "[ litmus   ] %s: %llu iterations, %llu forbidden (pinned: %s); control: %llu "
+      "iterations, %llu forbidden; %llu heavy calls, %llu barriers by the mechanism\n",
+      asymfence::to_string(s), static_cast<unsigned long long>(real.iterations),
+      static_cast<unsigned long long>(real.forbidden), real.pinned ? "yes" : "no",
+      static_cast<unsigned long long>(control.iterations),
+      static_cast<unsigned long long>(control.forbidden),
+      static_cast<unsigned long long>(heavy_calls), static_cast<unsigned long long>(barriers));
 
   EXPECT_GE(real.iterations, p.minimum_iterations);
   EXPECT_EQ(real.forbidden, 0u) << "light() against heavy() let both loads miss both stores";

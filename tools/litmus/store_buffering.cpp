@@ -26,27 +26,6 @@ struct shared_state {
   padded_counter stop;      // set when the time limit passes
 };
 
-// Pins the calling thread to the n-th CPU it may run on; false if it cannot.
-bool pin_to_nth_allowed_cpu(int n) noexcept {
-#if defined(__linux__)
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return false;
-  int seen = 0;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (!CPU_ISSET(cpu, &allowed)) continue;
-    if (seen++ == n) {
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(cpu, &one);
-      return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
-    }
-  }
-#else
-  (void)n;
-#endif
-  return false;
-}
-
 void run_side(shared_state& s, std::atomic<std::uint64_t>& mine,
               std::atomic<std::uint64_t>& theirs, barrier_function barrier,
               std::uint64_t iterations, std::uint64_t* seen, std::uint64_t& done) noexcept {
@@ -67,6 +46,26 @@ void run_side(shared_state& s, std::atomic<std::uint64_t>& mine,
 }
 
 }  // namespace
+
+bool pin_to_nth_allowed_cpu(int n) noexcept {
+#if defined(__linux__)
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return false;
+  int seen = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    if (seen++ == n) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
+    }
+  }
+#else
+  (void)n;
+#endif
+  return false;
+}
 
 outcome run_store_buffering(std::uint64_t iterations, barrier_function first,
                             barrier_function second, double time_limit_seconds) noexcept {

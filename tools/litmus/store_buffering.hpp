@@ -27,6 +27,10 @@ struct outcome {
 outcome run_store_buffering(std::uint64_t iterations, barrier_function first,
                             barrier_function second, double time_limit_seconds = 0) noexcept;
 
+// Pins the calling thread to the n-th CPU it may run on; false if it cannot
+// (also for harnesses that line up more than two threads).
+bool pin_to_nth_allowed_cpu(int n) noexcept;
+
 // Barriers for the two sides.
 void compiler_barrier() noexcept;  // what the light side is in the default build
 void seq_cst_fence() noexcept;     // the control's "heavy" side: must show violations vs light
