@@ -25,6 +25,12 @@
 namespace asymfence::bench {
 namespace {
 
+double wall_ns() noexcept {
+  return std::chrono::duration<double, std::nano>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 #if defined(__linux__)
 long membarrier(int cmd) noexcept { return syscall(SYS_membarrier, cmd, 0, 0); }
 
@@ -118,9 +124,7 @@ double thread_cpu_ns() noexcept {
     return static_cast<double>(now.tv_sec) * 1e9 + static_cast<double>(now.tv_nsec);
   }
 #endif
-  return std::chrono::duration<double, std::nano>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return wall_ns();
 }
 
 const std::vector<raw_mechanism>& raw_mechanisms() {
@@ -166,12 +170,6 @@ bool pin_to(const std::vector<int>& cpus) {
   return sched_setaffinity(0, sizeof set, &set) == 0;
 }
 #endif
-
-double wall_ns() noexcept {
-  return std::chrono::duration<double, std::nano>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
