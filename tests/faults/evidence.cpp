@@ -10,18 +10,18 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include <vector>
 
 #include <pthread.h>
 #include <sched.h>
 
+#include "emulator.hpp"
 #include "store_buffering.hpp"
 
 namespace asymfence::test {
 namespace {
 
 constexpr int control_attempts = 5;
-constexpr int ipi_attempts = 4;
+constexpr std::uint64_t ipi_attempts = 4;
 
 struct errno_entry {
   int value;
@@ -31,21 +31,10 @@ constexpr errno_entry errno_names[] = {{EPERM, "EPERM"},   {ENOSYS, "ENOSYS"}, {
                                        {EINTR, "EINTR"},   {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"},
                                        {EACCES, "EACCES"}, {ENOENT, "ENOENT"}};
 
-std::vector<int> allowed_cpus() {
-  std::vector<int> cpus;
+std::size_t allowed_cpu_count() {
   cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  }
-  return cpus;
-}
-
-bool pin_to(int cpu) {
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(cpu, &one);
-  return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  return static_cast<std::size_t>(CPU_COUNT(&set));
 }
 
 // The "CAL" (function call interrupts) count of one CPU, or -1 when
@@ -77,7 +66,10 @@ std::int64_t function_call_interrupts(int cpu) {
 }
 
 // Why the litmus cannot tell a barrier from none in this build, or "".
-const char* litmus_blind_spot() {
+std::string litmus_blind_spot() {
+  if (!emulator_name().empty()) {
+    return "under " + emulator_name() + ", which runs the threads with the host's memory order";
+  }
 #if ASYMFENCE_TSAN
   return "light() is a seq_cst fence under ThreadSanitizer, so the control cannot show violations";
 #elif !ASYMFENCE_HAS_ASYMMETRIC_MECHANISM
@@ -87,9 +79,36 @@ const char* litmus_blind_spot() {
 #endif
 }
 
-std::uint64_t unsigned_fact(const facts& f, const char* key) {
-  std::int64_t n = number_fact(f, key);
-  return n < 0 ? 0 : static_cast<std::uint64_t>(n);
+// A numeric field of an evidence struct and its fact's key, so that printing
+// and parsing follow one table.
+template <typename Evidence>
+struct fact_field {
+  const char* key;
+  std::uint64_t Evidence::*member;
+};
+
+template <typename Evidence, std::size_t N>
+facts fields_to_facts(const Evidence& e, const char* skipped_key,
+                      const fact_field<Evidence> (&fields)[N]) {
+  if (!e.skipped.empty()) return {{skipped_key, e.skipped}};
+  facts f;
+  for (const fact_field<Evidence>& field : fields) f[field.key] = std::to_string(e.*field.member);
+  return f;
+}
+
+template <typename Evidence, std::size_t N>
+Evidence fields_from_facts(const facts& f, const char* skipped_key,
+                           const fact_field<Evidence> (&fields)[N]) {
+  Evidence e;
+  if (f.count(skipped_key) != 0) {
+    e.skipped = fact(f, skipped_key);
+    return e;
+  }
+  for (const fact_field<Evidence>& field : fields) {
+    std::int64_t n = number_fact(f, field.key);
+    e.*field.member = n < 0 ? 0 : static_cast<std::uint64_t>(n);
+  }
+  return e;
 }
 
 struct ipi_attempt {
@@ -108,32 +127,33 @@ bool run_as_realtime() {
   return pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
 }
 
-// One measurement: the caller is pinned to `caller_cpu`, a spinner to
-// `spinner_cpu`, whose interrupts are counted.
-ipi_attempt measure_once(std::uint64_t heavy_calls, int caller_cpu, int spinner_cpu) {
-  std::atomic<bool> spinning{false};
+// One measurement: the caller runs on the first allowed CPU, a spinner on
+// the second, whose interrupts are counted.
+ipi_attempt measure_once(std::uint64_t heavy_calls) {
+  std::atomic<int> spinner_cpu{-1};
   std::atomic<bool> stop{false};
   ipi_attempt result;
   std::thread spinner([&] {
-    pin_to(spinner_cpu);
+    litmus::pin_to_nth_allowed_cpu(1);
     result.realtime = run_as_realtime();
-    spinning.store(true);
+    spinner_cpu.store(sched_getcpu());
     while (!stop.load(std::memory_order_relaxed)) {
     }
   });
   std::thread caller([&] {
-    pin_to(caller_cpu);
-    while (!spinning.load()) std::this_thread::yield();
-    std::int64_t before = function_call_interrupts(spinner_cpu);
+    litmus::pin_to_nth_allowed_cpu(0);
+    while (spinner_cpu.load() < 0) std::this_thread::yield();
+    const int cpu = spinner_cpu.load();
+    std::int64_t before = function_call_interrupts(cpu);
     auto start = std::chrono::steady_clock::now();
     for (std::uint64_t i = 0; i < heavy_calls; ++i) asymfence::heavy();
     auto elapsed = std::chrono::steady_clock::now() - start;
-    std::int64_t after = function_call_interrupts(spinner_cpu);
+    std::int64_t after = function_call_interrupts(cpu);
     result.with_heavy = static_cast<std::uint64_t>(after - before);
     // The baseline: as long, with the spinner still running, and no heavy().
-    before = function_call_interrupts(spinner_cpu);
+    before = function_call_interrupts(cpu);
     std::this_thread::sleep_for(elapsed);
-    after = function_call_interrupts(spinner_cpu);
+    after = function_call_interrupts(cpu);
     result.without_heavy = static_cast<std::uint64_t>(after - before);
   });
   caller.join();
@@ -191,30 +211,25 @@ int errno_from_label(const std::string& label) {
   return label.empty() || *end != '\0' || n <= 0 ? -1 : static_cast<int>(n);
 }
 
+const fact_field<litmus_evidence> litmus_fields[] = {
+    {"litmus_iterations", &litmus_evidence::iterations},
+    {"litmus_forbidden", &litmus_evidence::forbidden},
+    {"control_iterations", &litmus_evidence::control_iterations},
+    {"control_forbidden", &litmus_evidence::control_forbidden}};
+
 facts litmus_evidence::to_facts() const {
-  if (!skipped.empty()) return {{"litmus_skipped", skipped}};
-  return {{"litmus_iterations", std::to_string(iterations)},
-          {"litmus_forbidden", std::to_string(forbidden)},
-          {"control_iterations", std::to_string(control_iterations)},
-          {"control_forbidden", std::to_string(control_forbidden)}};
+  return fields_to_facts(*this, "litmus_skipped", litmus_fields);
 }
 
 litmus_evidence litmus_evidence::from_facts(const facts& f) {
-  litmus_evidence e;
-  e.skipped = f.count("litmus_skipped") ? fact(f, "litmus_skipped") : "";
-  if (!e.skipped.empty()) return e;
-  e.iterations = unsigned_fact(f, "litmus_iterations");
-  e.forbidden = unsigned_fact(f, "litmus_forbidden");
-  e.control_iterations = unsigned_fact(f, "control_iterations");
-  e.control_forbidden = unsigned_fact(f, "control_forbidden");
-  return e;
+  return fields_from_facts<litmus_evidence>(f, "litmus_skipped", litmus_fields);
 }
 
 litmus_evidence measure_litmus(std::uint64_t iterations, std::uint64_t minimum_iterations,
                                double time_limit_seconds) {
   litmus_evidence e;
   e.skipped = litmus_blind_spot();
-  if (e.skipped.empty() && allowed_cpus().size() < 2) {
+  if (e.skipped.empty() && allowed_cpu_count() < 2) {
     e.skipped = "fewer than two CPUs: the litmus threads cannot run at the same time";
   }
   if (!e.skipped.empty()) return e;
@@ -223,10 +238,10 @@ litmus_evidence measure_litmus(std::uint64_t iterations, std::uint64_t minimum_i
   e.iterations = real.iterations;
   e.forbidden = real.forbidden;
   if (e.iterations < minimum_iterations) {
-    // A busy machine lines the two threads up slowly: finish the minimum
-    // without a time limit (the test's own timeout still applies).
+    // A busy machine lines the two threads up slowly: finish the minimum,
+    // within a longer limit (falling short of it fails the test, with the count).
     real = litmus::run_store_buffering(minimum_iterations - e.iterations, litmus::light_barrier,
-                                       litmus::heavy_barrier);
+                                       litmus::heavy_barrier, litmus_patience_seconds);
     e.iterations += real.iterations;
     e.forbidden += real.forbidden;
   }
@@ -239,49 +254,42 @@ litmus_evidence measure_litmus(std::uint64_t iterations, std::uint64_t minimum_i
   return e;
 }
 
-facts ipi_evidence::to_facts() const {
-  if (!skipped.empty()) return {{"ipi_skipped", skipped}};
-  return {{"ipi_heavy_calls", std::to_string(heavy_calls)},
-          {"ipi_with_heavy", std::to_string(with_heavy)},
-          {"ipi_without_heavy", std::to_string(without_heavy)},
-          {"ipi_attempts", std::to_string(attempts)},
-          {"ipi_spinner_realtime", spinner_realtime ? "1" : "0"}};
-}
+const fact_field<ipi_evidence> ipi_fields[] = {
+    {"ipi_heavy_calls", &ipi_evidence::heavy_calls},
+    {"ipi_with_heavy", &ipi_evidence::with_heavy},
+    {"ipi_without_heavy", &ipi_evidence::without_heavy},
+    {"ipi_attempts", &ipi_evidence::attempts},
+    {"ipi_spinner_realtime", &ipi_evidence::spinner_realtime}};
+
+facts ipi_evidence::to_facts() const { return fields_to_facts(*this, "ipi_skipped", ipi_fields); }
 
 ipi_evidence ipi_evidence::from_facts(const facts& f) {
-  ipi_evidence e;
-  e.skipped = f.count("ipi_skipped") ? fact(f, "ipi_skipped") : "";
-  if (!e.skipped.empty()) return e;
-  e.heavy_calls = unsigned_fact(f, "ipi_heavy_calls");
-  e.with_heavy = unsigned_fact(f, "ipi_with_heavy");
-  e.without_heavy = unsigned_fact(f, "ipi_without_heavy");
-  e.attempts = static_cast<int>(number_fact(f, "ipi_attempts"));
-  e.spinner_realtime = number_fact(f, "ipi_spinner_realtime") == 1;
-  return e;
+  return fields_from_facts<ipi_evidence>(f, "ipi_skipped", ipi_fields);
 }
 
 ipi_evidence measure_ipis(std::uint64_t heavy_calls) {
   ipi_evidence e;
-  std::vector<int> cpus = allowed_cpus();
-  if (cpus.size() < 2) {
+  if (!emulator_name().empty()) {
+    e.skipped = "under " + emulator_name() + ", whose system calls are the host's";
+    return e;
+  }
+  if (allowed_cpu_count() < 2) {
     e.skipped = "fewer than two CPUs: no other CPU runs a thread of the process";
     return e;
   }
-  if (function_call_interrupts(cpus[1]) < 0) {
+  if (function_call_interrupts(sched_getcpu()) < 0) {
     e.skipped = "/proc/interrupts has no CAL (function call interrupts) line here";
     return e;
   }
   e.heavy_calls = heavy_calls;
-  for (e.attempts = 1; e.attempts <= ipi_attempts; ++e.attempts) {
-    ipi_attempt a = measure_once(heavy_calls, cpus[0], cpus[1]);
-    if (e.attempts == 1 || a.with_heavy > e.with_heavy) {
+  while (e.attempts < ipi_attempts && 2 * e.with_heavy < heavy_calls) {
+    ipi_attempt a = measure_once(heavy_calls);
+    if (++e.attempts == 1 || a.with_heavy > e.with_heavy) {
       e.with_heavy = a.with_heavy;
       e.without_heavy = a.without_heavy;
-      e.spinner_realtime = a.realtime;
+      e.spinner_realtime = a.realtime ? 1 : 0;
     }
-    if (2 * e.with_heavy >= heavy_calls) break;
   }
-  if (e.attempts > ipi_attempts) e.attempts = ipi_attempts;
   return e;
 }
 

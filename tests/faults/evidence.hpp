@@ -18,6 +18,10 @@ namespace asymfence::test {
 inline constexpr std::uint64_t litmus_iterations = 1000000;
 inline constexpr std::uint64_t litmus_minimum_iterations = 200000;
 inline constexpr double litmus_time_limit_seconds = 15;
+// How long a busy machine may take to reach the minimum after that.
+inline constexpr double litmus_patience_seconds = 400;
+// How long a test waits for fault_agent (its litmus, control and the rest).
+inline constexpr int agent_timeout_seconds = 540;
 // heavy() calls while a thread spins on the other CPU.
 inline constexpr std::uint64_t ipi_heavy_calls = 2000;
 
@@ -54,7 +58,8 @@ struct litmus_evidence {
 };
 
 // Runs `iterations` rounds of light() against heavy(), stopping after
-// time_limit_seconds but not before minimum_iterations; then the control
+// time_limit_seconds but not before minimum_iterations (unless
+// litmus_patience_seconds more pass); then the control
 // (light() against a plain fence, minimum_iterations rounds), retried a few
 // times until it shows forbidden outcomes.
 litmus_evidence measure_litmus(std::uint64_t iterations, std::uint64_t minimum_iterations,
@@ -64,8 +69,8 @@ struct ipi_evidence {
   std::uint64_t heavy_calls = 0;    // heavy() calls made while a thread spun on the other CPU
   std::uint64_t with_heavy = 0;     // function-call interrupts that CPU received meanwhile
   std::uint64_t without_heavy = 0;  // the same, over as long a time without heavy() calls
-  int attempts = 0;                 // measurements made (a busy machine can preempt the spinner)
-  bool spinner_realtime = false;    // the spinner ran with real-time priority
+  std::uint64_t attempts = 0;       // measurements made (a busy machine can preempt the spinner)
+  std::uint64_t spinner_realtime = 0;  // 1 when the spinner ran with real-time priority
   std::string skipped;              // why interrupts cannot be counted here
 
   facts to_facts() const;

@@ -4,17 +4,13 @@
 #include <cstring>
 #include <initializer_list>
 
+#include <linux/membarrier.h>
+
 #include "os_seam.hpp"
 #include "seam_counter.hpp"
 
 namespace asymfence::test {
 namespace {
-
-// The commands of <linux/membarrier.h> that the library uses.
-constexpr int cmd_query = 0;
-constexpr int cmd_global = 1 << 0;
-constexpr int cmd_private_expedited = 1 << 3;
-constexpr int cmd_register_private_expedited = 1 << 4;
 
 kernel_faults installed;
 
@@ -25,10 +21,10 @@ long fail_with(int error) noexcept {
 
 injected_error* membarrier_fault(int cmd) noexcept {
   switch (cmd) {
-    case cmd_query: return &installed.query;
-    case cmd_global: return &installed.global;
-    case cmd_private_expedited: return &installed.private_expedited;
-    case cmd_register_private_expedited: return &installed.register_private_expedited;
+    case MEMBARRIER_CMD_QUERY: return &installed.query;
+    case MEMBARRIER_CMD_GLOBAL: return &installed.global;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED: return &installed.private_expedited;
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: return &installed.register_private_expedited;
     default: return nullptr;
   }
 }
@@ -36,7 +32,7 @@ injected_error* membarrier_fault(int cmd) noexcept {
 long faulty_membarrier(int cmd, unsigned flags, int cpu_id) noexcept {
   injected_error* fault = membarrier_fault(cmd);
   if (fault != nullptr && fault->strikes()) return fail_with(fault->error);
-  if (cmd == cmd_query && installed.query_answer >= 0) return installed.query_answer;
+  if (cmd == MEMBARRIER_CMD_QUERY && installed.query_answer >= 0) return installed.query_answer;
   return detail::real_os().membarrier(cmd, flags, cpu_id);
 }
 

@@ -56,10 +56,11 @@ std::string hex(long value) {
 void print_selection() {
   asymfence::init_result r = asymfence::init();
   asymfence::selection_report report = asymfence::selection();
+  const long query = report.membarrier_query;
   facts f = {{"selected", asymfence::to_string(r.selected)},
              {"selection_error", errno_label(r.error)},
              {"selection_message", r.message},
-             {"membarrier_query", report.membarrier_query < 0 ? "-1" : hex(report.membarrier_query)},
+             {"membarrier_query", query < 0 ? "-1" : hex(query)},
              {"membarrier_query_error", errno_label(report.membarrier_query_error)}};
   for (const asymfence::candidate_report& c : report.candidates) {
     std::string name = asymfence::to_string(c.id);

@@ -71,11 +71,11 @@ inline void expect_ipis(const ipi_evidence& e) {
     return;
   }
   std::printf("interrupts on the spinning CPU: %llu during %llu heavy() calls, %llu without "
-              "(%d attempt(s), real-time spinner: %s)\n",
+              "(%llu attempt(s), real-time spinner: %s)\n",
               static_cast<unsigned long long>(e.with_heavy),
               static_cast<unsigned long long>(e.heavy_calls),
-              static_cast<unsigned long long>(e.without_heavy), e.attempts,
-              e.spinner_realtime ? "yes" : "no");
+              static_cast<unsigned long long>(e.without_heavy),
+              static_cast<unsigned long long>(e.attempts), e.spinner_realtime ? "yes" : "no");
   EXPECT_GE(2 * e.with_heavy, e.heavy_calls)
       << "heavy() did not interrupt the CPU running a spinning thread of the process";
   EXPECT_LT(4 * e.without_heavy, e.heavy_calls)
@@ -83,7 +83,9 @@ inline void expect_ipis(const ipi_evidence& e) {
 }
 
 // The interrupt check, in this process with the strategy in force.
-inline void expect_heavy_interrupts_in_this_process() { expect_ipis(measure_ipis(ipi_heavy_calls)); }
+inline void expect_heavy_interrupts_in_this_process() {
+  expect_ipis(measure_ipis(ipi_heavy_calls));
+}
 
 }  // namespace asymfence::test
 

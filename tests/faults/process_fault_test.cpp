@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "child_process.hpp"
+#include "emulator.hpp"
 #include "evidence.hpp"
 #include "fault_expectations.hpp"
 #include "seccomp_deny.hpp"
@@ -28,6 +29,11 @@ const char* const agent_path = ASYMFENCE_FAULT_AGENT;
 // Exit status of a child whose seccomp filter could not be installed.
 constexpr int filter_refused = 126;
 
+// seccomp filters and strace act on the system calls an emulator makes for
+// the program, and the agent cannot be started without the emulator.
+#define SKIP_UNDER_EMULATOR() \
+  ASYMFENCE_SKIP_UNDER_EMULATOR("faults are injected into a natively started process")
+
 struct agent_run {
   child_result result;
   facts found;
@@ -36,7 +42,7 @@ struct agent_run {
 agent_run run_agent(const std::vector<std::string>& commands,
                     const std::function<void()>& before_exec = {}) {
   agent_run run;
-  run.result = run_program(agent_path, commands, {}, before_exec);
+  run.result = run_program(agent_path, commands, {}, before_exec, agent_timeout_seconds);
   run.found = parse_facts(run.result.output);
   return run;
 }
@@ -60,6 +66,7 @@ void expect_evidence(const facts& f) {
 // membarrier(2) is denied before the agent starts: selection must see the
 // denial and choose the next sound mechanism.
 void expect_fallback_when_denied_at_startup(int error) {
+  SKIP_UNDER_EMULATOR();
   const std::string errno_text = errno_label(error);
   const bool mprotect_expected = mprotect_trick_expected();
   agent_run run = run_agent(
@@ -100,6 +107,7 @@ TEST(FaultSeccomp, DeniedWithEpermBeforeStartupFallsBackToMprotect) {
 // leader of the barrier in flight must move to the next sound mechanism (or
 // stop the process where none is left), never continue as a plain fence.
 void expect_switch_when_denied_in_heavy(int error) {
+  SKIP_UNDER_EMULATOR();
   const std::string errno_text = errno_label(error);
   const bool switch_expected = mprotect_trick_expected();
   agent_run run = run_agent(with_evidence({"selection", "deny=" + errno_text}));
@@ -117,7 +125,8 @@ void expect_switch_when_denied_in_heavy(int error) {
   ASSERT_TRUE(run.result.exited && run.result.code == 0)
       << "expected heavy() to switch to mprotect and go on; the agent ended with exit "
       << run.result.code << ", signal " << run.result.signal << ":\n" << out;
-  ASSERT_EQ(fact(f, "selected"), "membarrier_private_expedited") << "the fault needs it at start-up";
+  ASSERT_EQ(fact(f, "selected"), "membarrier_private_expedited")
+      << "the fault needs it at start-up";
   ASSERT_EQ(fact(f, "deny_installed"), "1") << out;
   ASSERT_EQ(fact(f, "denied_query_error"), errno_text) << "the filter is not in force:\n" << out;
   EXPECT_GT(number_fact(f, "calls_after_denial"), 0) << "no heavy() call completed after denial";
@@ -169,7 +178,7 @@ strace_run run_agent_under_strace(const std::string& strace, const std::string& 
                                    "inject=membarrier:" + inject, "-o", log, agent_path};
   args.insert(args.end(), commands.begin(), commands.end());
   strace_run run;
-  run.agent.result = run_program(strace, args);
+  run.agent.result = run_program(strace, args, {}, {}, agent_timeout_seconds);
   run.agent.found = parse_facts(run.agent.result.output);
   run.log = read_text(log);
   std::remove(log.c_str());
@@ -179,6 +188,7 @@ strace_run run_agent_under_strace(const std::string& strace, const std::string& 
 // A kernel whose QUERY answers 0 (membarrier exists but offers nothing):
 // strace makes every membarrier call return 0 without entering the kernel.
 TEST(FaultStrace, QueryAnswersZeroSelectsMprotect) {
+  SKIP_UNDER_EMULATOR();
   const std::string strace = find_in_path("strace");
   if (strace.empty()) GTEST_SKIP() << "strace is not installed (Debian package strace)";
   strace_run run =
@@ -210,6 +220,7 @@ TEST(FaultStrace, QueryAnswersZeroSelectsMprotect) {
 // say "QUERY answered 0" while PRIVATE_EXPEDITED is selected on a second,
 // different answer.
 TEST(FaultStrace, SelectionDecidesOnTheQueryAnswerItReports) {
+  SKIP_UNDER_EMULATOR();
   const std::string strace = find_in_path("strace");
   if (strace.empty()) GTEST_SKIP() << "strace is not installed (Debian package strace)";
   strace_run run = run_agent_under_strace(strace, "retval=0:when=1", {"selection"});

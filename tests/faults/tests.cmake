@@ -17,9 +17,11 @@ target_link_libraries(asymfence_fault_test PRIVATE asymfence_fault_support GTest
 target_compile_definitions(asymfence_fault_test PRIVATE
   ASYMFENCE_FAULT_AGENT="$<TARGET_FILE:fault_agent>")
 add_dependencies(asymfence_fault_test fault_agent)
+# Tests that start fault_agent wait up to 540 s for it (a litmus on a busy
+# machine); ctest's limit lies above that so that their own message shows.
 gtest_discover_tests(asymfence_fault_test
   DISCOVERY_TIMEOUT 60
-  PROPERTIES LABELS faults TIMEOUT 300)
+  PROPERTIES LABELS faults TIMEOUT 600)
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   foreach(target asymfence_fault_support fault_agent asymfence_fault_test)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
