@@ -20,16 +20,16 @@ apt-get install -y -qq --no-install-recommends cmake ninja-build googletest \
 echo "windows: packages installed in $((SECONDS - start)) s"
 
 # Wine's first start creates the prefix (slow): once, here. A persistent
-# wineserver and its services, started outside ctest, keep each test quick
-# (otherwise every test waits for Wine's services to time out).
+# wineserver, with Wine's services started outside ctest, keeps each test
+# quick (otherwise every test waits for the services to time out, since they
+# hold its output open).
 export WINEPREFIX
 WINEPREFIX=$(mktemp -d /tmp/asymfence-wine.XXXXXX)
 export WINEDEBUG=-all DISPLAY=
 trap 'wineserver -k 2>/dev/null || true; rm -rf "$WINEPREFIX"' EXIT
 start=$SECONDS
-wineboot --init >/dev/null 2>&1
 wineserver --persistent
-wine cmd /c exit </dev/null >/dev/null 2>&1
+wineboot --init </dev/null >/dev/null 2>&1
 echo "windows: Wine $(wine --version) prefix created in $((SECONDS - start)) s"
 
 echo

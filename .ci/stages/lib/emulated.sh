@@ -4,12 +4,15 @@
 # emulated_build <build dir> <toolchain file> [cmake arguments...]
 # Configures and builds the library, the probe and the tests only: no
 # benchmarks or examples, and no packaging tests (the native build has them).
+# -O1: optimised code for a quarter less compile time than -O3 (the code check
+# of light() compiles its object at -O2 itself).
 emulated_build() {
   local dir=$1 toolchain=$2
   shift 2
   mkdir -p "$dir"
   if ! cmake -S . -B "$dir" -G Ninja --toolchain "$PWD/$toolchain" \
-      -DCMAKE_BUILD_TYPE=Release -DASYMFENCE_BUILD_TESTS=ON -DASYMFENCE_BUILD_TOOLS=ON \
+      -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS=-O1 -DCMAKE_CXX_FLAGS=-O1 \
+      -DASYMFENCE_BUILD_TESTS=ON -DASYMFENCE_BUILD_TOOLS=ON \
       -DASYMFENCE_BUILD_BENCHMARKS=OFF -DASYMFENCE_BUILD_EXAMPLES=OFF \
       -DASYMFENCE_INSTALL=OFF "$@" >"$dir/configure.log" 2>&1; then
     cat "$dir/configure.log"
