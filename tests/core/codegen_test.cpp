@@ -87,10 +87,12 @@ bool is_one_of(const std::string& instruction, const std::vector<std::string>& m
 }
 
 // True when the body is a return and nothing else (after an allowed prologue).
+// What follows the first return never runs: alignment padding, or the
+// traceback table that POWER compilers append after `blr`.
 bool is_only_return(const std::vector<std::string>& body, const instruction_set& isa) {
   std::size_t i = 0;
   if (i < body.size() && is_one_of(body[i], isa.allowed_prologue)) ++i;
-  return body.size() == i + 1 && is_one_of(body[i], isa.returns);
+  return i < body.size() && is_one_of(body[i], isa.returns);
 }
 
 bool has_fence(const std::vector<std::string>& body, const instruction_set& isa) {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "emulator.hpp"
 #include "forced_strategy.hpp"
 #include "mechanism_barriers.hpp"
 #include "store_buffering.hpp"
@@ -42,6 +43,10 @@ std::vector<strategy> every_strategy() {
 
 // Why the strategy cannot be tested here, or "" when it can.
 std::string reason_to_skip(strategy s) {
+  if (!asymfence::test::emulator_name().empty()) {
+    return "under " + asymfence::test::emulator_name() +
+           ", which runs the threads with the host's memory order";
+  }
   if (ASYMFENCE_TSAN) {
     return "built with ThreadSanitizer: light() is a real fence, so the control cannot fail";
   }
