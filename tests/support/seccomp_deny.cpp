@@ -1,5 +1,6 @@
 #include "seccomp_deny.hpp"
 
+#include <cerrno>
 #include <cstddef>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -11,13 +12,23 @@
 namespace asymfence::test {
 
 bool deny_membarrier(int error) noexcept {
+  // The filter matches system calls of this architecture only; elsewhere it
+  // would deny nothing, so refuse rather than pretend.
 #if defined(__x86_64__)
   constexpr unsigned arch = AUDIT_ARCH_X86_64;
 #elif defined(__aarch64__)
   constexpr unsigned arch = AUDIT_ARCH_AARCH64;
+#elif defined(__riscv) && __riscv_xlen == 64
+  constexpr unsigned arch = AUDIT_ARCH_RISCV64;
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+  constexpr unsigned arch = AUDIT_ARCH_PPC64LE;
 #else
   constexpr unsigned arch = 0;
 #endif
+  if (arch == 0) {
+    errno = ENOSYS;
+    return false;
+  }
   sock_filter code[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
