@@ -134,8 +134,8 @@ ipi_attempt measure_once(std::uint64_t heavy_calls) {
   std::atomic<bool> stop{false};
   ipi_attempt result;
   std::thread spinner([&] {
-    litmus::pin_to_nth_allowed_cpu(1);
-    result.realtime = run_as_realtime();
+    // Never real-time unpinned: it could then starve the caller's CPU.
+    result.realtime = litmus::pin_to_nth_allowed_cpu(1) && run_as_realtime();
     spinner_cpu.store(sched_getcpu());
     while (!stop.load(std::memory_order_relaxed)) {
     }

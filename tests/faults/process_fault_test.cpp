@@ -47,14 +47,11 @@ agent_run run_agent(const std::vector<std::string>& commands,
   return run;
 }
 
-// The commands that gather the evidence that heavy() is sound and really ran.
-std::vector<std::string> evidence_commands() {
-  return {"stats", "litmus=" + std::to_string(litmus_iterations),
-          "ipi=" + std::to_string(ipi_heavy_calls), "counts"};
-}
-
+// `commands`, then those that gather the evidence that heavy() is sound and
+// really ran.
 std::vector<std::string> with_evidence(std::vector<std::string> commands) {
-  for (const std::string& c : evidence_commands()) commands.push_back(c);
+  commands.insert(commands.end(), {"stats", "litmus=" + std::to_string(litmus_iterations),
+                                   "ipi=" + std::to_string(ipi_heavy_calls), "counts"});
   return commands;
 }
 
@@ -75,6 +72,8 @@ void expect_fallback_when_denied_at_startup(int error) {
         if (!deny_membarrier(error)) ::_exit(filter_refused);
       });
   const facts& f = run.found;
+  ASSERT_FALSE(run.result.exited && run.result.code == filter_refused)
+      << "the seccomp filter could not be installed";
   ASSERT_TRUE(run.result.exited && run.result.code == 0)
       << "agent failed (exit " << run.result.code << ", signal " << run.result.signal
       << "):\n" << run.result.output;
