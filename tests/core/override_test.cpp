@@ -106,7 +106,14 @@ TEST(Override, HeavyStopsTheProcessUnderAnUnknownName) {
   expect_heavy_stops_under("bogus", "valid names: auto, membarrier_private_expedited");
 }
 
-TEST(Override, HeavyStopsTheProcessUnderARefusedStrategy) {
+TEST(Override, HeavyStopsTheProcessUnderAStrategyThisPlatformLacks) {
+#if defined(_WIN32)
+  GTEST_SKIP() << "FlushProcessWriteBuffers exists on Windows";
+#endif
+  expect_heavy_stops_under("flush_process_write_buffers", "needs Windows");
+}
+
+TEST(Override, HeavyStopsTheProcessUnderAnUnsoundFence) {
   if (asymfence::selection().light_fences) {
     GTEST_SKIP() << "light() fences in this build, so the fence strategy is sound";
   }
