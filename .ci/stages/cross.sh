@@ -27,16 +27,21 @@ echo "cross: packages installed in $((SECONDS - start)) s"
 
 echo "cross: qemu-user runs the tests with this host's (x86) memory ordering: they check"
 echo "       builds, selection and code generation, not weak-memory behaviour."
+# Every architecture runs even when one fails, so that one CI run shows all.
 times=()
+failed=()
 for triple in "${architectures[@]}"; do
   echo
   echo "=== cross: ${triple} (under qemu-user) ==="
   dir=${build_prefix}${short_names[$triple]}
   start=$SECONDS
-  emulated_build "$dir" "cmake/toolchains/${triple}.cmake"
+  if ! emulated_build "$dir" "cmake/toolchains/${triple}.cmake"; then
+    failed+=("${triple} (build)")
+    continue
+  fi
   built=$((SECONDS - start))
   start=$SECONDS
-  emulated_test "$dir"
+  emulated_test "$dir" || failed+=("${triple} (tests)")
   tested=$((SECONDS - start))
   times+=("$(printf '%-24s build %4d s, tests %4d s' "$triple" "$built" "$tested")")
 done
@@ -44,3 +49,7 @@ done
 echo
 echo "=== cross: times ==="
 printf '%s\n' "${times[@]}"
+if ((${#failed[@]} > 0)); then
+  echo "cross: failed: ${failed[*]}" >&2
+  exit 1
+fi
