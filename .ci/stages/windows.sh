@@ -41,15 +41,15 @@ start=$SECONDS
 emulated_test "$dir"
 tested=$((SECONDS - start))
 
-# The probe must detect Wine and say so.
+# The probe must detect Wine, say so, and fail its self-check (exit 3).
 echo
 echo "--- asymfence-probe --quick under Wine ---"
 probe_status=0
 wine "$dir/tools/probe/asymfence-probe.exe" --quick >"$dir/probe.txt" 2>&1 || probe_status=$?
 cat "$dir/probe.txt"
 echo "(exit code ${probe_status})"
-if ! grep -q "WARNING: running under Wine" "$dir/probe.txt"; then
-  echo "windows: the probe did not report Wine's stub" >&2
+if ! grep -q "WARNING: running under Wine" "$dir/probe.txt" || ((probe_status != 3)); then
+  echo "windows: the probe did not report Wine's stub (with exit code 3)" >&2
   exit 1
 fi
 
