@@ -18,7 +18,12 @@
 namespace asymfence::detail {
 namespace {
 
-#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
+#if defined(__linux__)
+constexpr bool linux_kernel = true;
+#else
+constexpr bool linux_kernel = false;
+#endif
+#if defined(__x86_64__) || defined(__i386__)
 constexpr bool trick_sound_on_this_architecture = true;
 #else
 constexpr bool trick_sound_on_this_architecture = false;
@@ -59,6 +64,10 @@ bool cpu_flags_allow_trick(reason_buffer& reason) noexcept {
 }
 
 bool check(reason_buffer& reason) noexcept {
+  if (!linux_kernel) {
+    reason.set("needs Linux");
+    return false;
+  }
   if (!trick_sound_on_this_architecture) {
     reason.set("unsound on this architecture: TLB invalidation is broadcast without IPIs");
     return false;
