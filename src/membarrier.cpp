@@ -27,6 +27,11 @@ constexpr bool target_is_riscv = false;
 #endif
 
 bool query_offers(int bits, reason_buffer& reason) noexcept {
+#if !defined(__linux__)
+  (void)bits;
+  reason.set("needs Linux");
+  return false;
+#endif
   membarrier_query_result q = membarrier_query();
   if (q.mask < 0) {
     reason.set("membarrier QUERY failed: %s (%s)", errno_name(q.error),
