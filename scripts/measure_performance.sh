@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-bench"
 repetitions=7
 min_time=0.5
-die() { echo "measure_performance.sh: $*" >&2; exit 2; }
+. "$root/scripts/performance_common.sh"
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) [ $# -ge 2 ] || die "--build needs a directory"; build=$2; shift 2 ;;
@@ -24,11 +24,7 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument '$1' (try --help)" ;;
   esac
 done
-[[ "$repetitions" =~ ^[1-9][0-9]*$ ]] ||
-  die "--repetitions must be a whole number >= 1, not '$repetitions'"
-[[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]] ||
-  die "--min-time must be a number of seconds, not '$min_time'"
-. "$root/scripts/require_commands.sh"
+check_benchmark_options "$repetitions" "$min_time"
 require_commands gnuplot:gnuplot-nox jq:jq lscpu:util-linux
 bench="$build/bench"
 for program in fast_path fast_path_checked slow_path concurrent summary; do

@@ -18,7 +18,7 @@ repetitions=7
 min_time=0.5
 out_dir="$root/docs/plots"
 
-die() { echo "plot_performance.sh: $*" >&2; exit 2; }
+. "$root/scripts/performance_common.sh"
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) [ $# -ge 2 ] || die "--build needs a directory"; build=$2; shift 2 ;;
@@ -29,13 +29,9 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument '$1' (try --help)" ;;
   esac
 done
-[[ "$repetitions" =~ ^[1-9][0-9]*$ ]] ||
-  die "--repetitions must be a whole number >= 1, not '$repetitions'"
-[[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]] ||
-  die "--min-time must be a number of seconds, not '$min_time'"
+check_benchmark_options "$repetitions" "$min_time"
 
 # gnuplot and jq come from Debian; install them where they are missing.
-. "$root/scripts/require_commands.sh"
 require_commands gnuplot:gnuplot-nox jq:jq
 
 mkdir -p "$out_dir"
