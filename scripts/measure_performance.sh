@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     --build) [ $# -ge 2 ] || die "--build needs a directory"; build=$2; shift 2 ;;
     --repetitions) [ $# -ge 2 ] || die "--repetitions needs a number"; repetitions=$2; shift 2 ;;
     --min-time) [ $# -ge 2 ] || die "--min-time needs seconds"; min_time=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
 done
