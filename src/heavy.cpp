@@ -1,9 +1,10 @@
 // The slow path: one barrier at a time, shared by every caller that arrives
 // while it is being prepared, with failure handling around the mechanism.
 //
-// Sharing (see docs/design.md for the full argument). `sequence` is even when
-// no barrier is in flight and odd while the leader issues one. A caller needs
-// a barrier that starts after its arrival. It publishes its arrival with a
+// Sharing (see docs/design.md for the full argument). One 32-bit word,
+// `sequence`: bits 2 and up count the barriers started, bit 0 is set while the
+// leader issues one, bit 1 while a waiter sleeps on it. A caller needs a
+// barrier that starts after its arrival. It publishes its arrival with a
 // read-modify-write on `sequence`; the leader starts a barrier with a
 // compare-exchange on the same word, so it reads the arrival (or a later RMW
 // in the same release sequence) and everything the caller did before heavy()
@@ -25,8 +26,11 @@
 namespace asymfence::detail {
 namespace {
 
+constexpr std::uint32_t in_flight = 1;    // a leader is issuing a barrier
+constexpr std::uint32_t has_sleeper = 2;  // a waiter sleeps until it completes
+constexpr std::uint32_t one_barrier = 4;  // the count of barriers started
+
 alignas(64) std::atomic<std::uint32_t> sequence{0};
-alignas(64) std::atomic<std::uint32_t> sleepers{0};
 
 struct counters {
   alignas(64) std::atomic<std::uint64_t> heavy_calls{0};
@@ -44,9 +48,17 @@ constexpr unsigned spins_before_blocking = 64;
 // a failure of the mechanism.
 constexpr int transient_retry_limit = 8;
 
-// Wrap-around safe "seq is at or past target".
+// The sequence value at which a barrier that starts after `seen` was read
+// has completed: idle at arrival, the next one to start will do; in flight, it
+// may have started before the arrival, so the one after it.
+std::uint32_t completion_needed(std::uint32_t seen) noexcept {
+  std::uint32_t started = seen & ~(in_flight | has_sleeper);
+  return started + one_barrier + ((seen & in_flight) != 0 ? one_barrier : 0);
+}
+
+// Wrap-around safe "the barrier count of seq is at or past target".
 bool reached(std::uint32_t seq, std::uint32_t target) noexcept {
-  return static_cast<std::int32_t>(seq - target) >= 0;
+  return static_cast<std::int32_t>((seq & ~(in_flight | has_sleeper)) - target) >= 0;
 }
 
 int issue_with_retries(const mechanism* m) noexcept {
@@ -59,7 +71,7 @@ int issue_with_retries(const mechanism* m) noexcept {
   }
 }
 
-// Called with `sequence` odd (this thread is the leader): issues one barrier,
+// Called with `in_flight` set by this thread (the leader): issues one barrier,
 // replacing a failing mechanism, then completes and wakes the sleepers.
 void lead() noexcept {
   const mechanism* m = ensure_selected();
@@ -70,24 +82,26 @@ void lead() noexcept {
     error = issue_with_retries(m);
   }
   counted.barriers_issued.fetch_add(1, std::memory_order_relaxed);
-  sequence.fetch_add(1, std::memory_order_seq_cst);
-  // Pairs with the sleeper's increment and re-check (both seq_cst): either it
-  // sees the new sequence, or we see it asleep.
-  if (sleepers.load(std::memory_order_seq_cst) != 0) wake_all(sequence);
+  // Complete: count the barrier, clear both flags, and wake the sleepers only
+  // when one flagged itself on this barrier (its flag is read by this RMW).
+  std::uint32_t old = sequence.load(std::memory_order_relaxed);
+  while (!sequence.compare_exchange_weak(old, (old | in_flight | has_sleeper) + 1,
+                                         std::memory_order_seq_cst,
+                                         std::memory_order_relaxed)) {
+  }
+  if ((old & has_sleeper) != 0) wake_all(sequence);
 }
 
 bool try_lead(std::uint32_t& seen) noexcept {
-  return (seen & 1) == 0 && sequence.compare_exchange_strong(seen, seen + 1,
-                                                             std::memory_order_seq_cst,
-                                                             std::memory_order_acquire);
+  return (seen & in_flight) == 0 && sequence.compare_exchange_strong(seen, seen | in_flight,
+                                                                    std::memory_order_seq_cst,
+                                                                    std::memory_order_acquire);
 }
 
 // Returns once a barrier that started after `seen` was read has completed,
 // issuing it itself when no other thread is.
 void await_barrier_after(std::uint32_t seen) noexcept {
-  // Idle at arrival: the next barrier to start will do. In flight: it may
-  // have started before our arrival, so wait for the one after it.
-  const std::uint32_t target = (seen + 3) & ~std::uint32_t{1};
+  const std::uint32_t target = completion_needed(seen);
   unsigned spins = 0;
   for (;;) {
     std::uint32_t current = sequence.load(std::memory_order_acquire);
@@ -96,15 +110,18 @@ void await_barrier_after(std::uint32_t seen) noexcept {
       lead();
       return;
     }
-    if ((current & 1) == 0) continue;  // lost the race to lead: look again
+    if ((current & in_flight) == 0) continue;  // lost the race to lead: look again
     if (spins < spins_before_blocking) {
       ++spins;
       cpu_relax();
       continue;
     }
-    sleepers.fetch_add(1, std::memory_order_seq_cst);
-    if (sequence.load(std::memory_order_seq_cst) == current) wait_while_equal(sequence, current);
-    sleepers.fetch_sub(1, std::memory_order_relaxed);
+    // Flag this barrier as having a sleeper, then sleep while it is still in
+    // flight; the leader's completing RMW reads the flag and wakes us.
+    std::uint32_t flagged = sequence.fetch_or(has_sleeper, std::memory_order_acquire);
+    if ((flagged & ~has_sleeper) == (current & ~has_sleeper)) {
+      wait_while_equal(sequence, flagged | has_sleeper);
+    }
   }
 }
 
@@ -128,8 +145,7 @@ void finish_heavy() noexcept {
 // barrier that no thread of the child will complete.
 void settle_sequence_in_child() noexcept {
   std::uint32_t s = sequence.load(std::memory_order_relaxed);
-  if ((s & 1) != 0) sequence.store(s + 1, std::memory_order_relaxed);
-  sleepers.store(0, std::memory_order_relaxed);
+  if ((s & in_flight) != 0) sequence.store((s | in_flight | has_sleeper) + 1, std::memory_order_relaxed);
 }
 const int fork_handler_registered = pthread_atfork(nullptr, nullptr, settle_sequence_in_child);
 #endif
@@ -166,7 +182,7 @@ bool try_heavy() noexcept {
   std::uint32_t seen = arrival;
   if (try_lead(seen)) {
     lead();
-  } else if ((arrival & 1) != 0 || !reached(seen, arrival + 2)) {
+  } else if ((arrival & in_flight) != 0 || !reached(seen, completion_needed(arrival))) {
     // In flight since before our arrival, or started after it and not yet
     // complete: either way we would have to wait.
     return false;
