@@ -7,7 +7,7 @@
 namespace asymfence::detail {
 namespace {
 
-bool check(reason_buffer& reason) noexcept {
+bool check(const system_facts&, reason_buffer& reason) noexcept {
   if (light_fences_in_this_build) return true;
   reason.set(
       "light() is only a compiler barrier in this build, so a fence on the heavy side alone "

@@ -13,9 +13,9 @@ namespace asymfence::detail {
 namespace {
 
 #if defined(_WIN32)
-bool check(reason_buffer&) noexcept { return true; }
+bool check(const system_facts&, reason_buffer&) noexcept { return true; }
 #else
-bool check(reason_buffer& reason) noexcept {
+bool check(const system_facts&, reason_buffer& reason) noexcept {
   reason.set("needs Windows");
   return false;
 }

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 
+#include "membarrier.hpp"
+
 namespace asymfence::detail {
 
 // Where a mechanism writes why it cannot be used ("QUERY lacks ...").
@@ -19,11 +21,18 @@ struct reason_buffer {
       ;
 };
 
+// What selection learns from the kernel once, so that every check (and the
+// report) decides on the same answers.
+struct system_facts {
+  membarrier_query_result membarrier;  // MEMBARRIER_CMD_QUERY's answer
+  char kernel_release[128];            // uname -r; "" where unknown
+};
+
 struct mechanism {
   strategy id;
   // Whether the mechanism is sound and offered here, without side effects
   // (QUERY, architecture, /proc/cpuinfo). On false, reason says why.
-  bool (*check)(reason_buffer& reason) noexcept;
+  bool (*check)(const system_facts& facts, reason_buffer& reason) noexcept;
   // Readies it for use (registration, page set-up). On false, reason says why.
   bool (*prepare)(reason_buffer& reason) noexcept;
   // Issues one process-wide barrier. Returns 0, or the errno of a failure that

@@ -26,13 +26,13 @@ constexpr bool target_is_riscv = true;
 constexpr bool target_is_riscv = false;
 #endif
 
-bool query_offers(int bits, reason_buffer& reason) noexcept {
+bool query_offers(const membarrier_query_result& q, int bits, reason_buffer& reason) noexcept {
 #if !defined(__linux__)
+  (void)q;
   (void)bits;
   reason.set("needs Linux");
   return false;
 #endif
-  membarrier_query_result q = membarrier_query();
   if (q.mask < 0) {
     reason.set("membarrier QUERY failed: %s (%s)", errno_name(q.error),
                std::strerror(q.error));
@@ -49,12 +49,14 @@ int register_private_expedited() noexcept {
   return os.membarrier(cmd_register_private_expedited, 0, 0) == 0 ? 0 : errno;
 }
 
-bool check_private_expedited(reason_buffer& reason) noexcept {
-  if (!query_offers(cmd_private_expedited | cmd_register_private_expedited, reason)) return false;
-  char release[128] = "";
-  if (os.kernel_release(release, sizeof release) != 0) release[0] = '\0';
-  if (!private_expedited_trusted(target_is_riscv, release)) {
-    reason.set("RISC-V kernel '%s' is older than 6.9: PRIVATE_EXPEDITED is broken there", release);
+bool check_private_expedited(const system_facts& facts, reason_buffer& reason) noexcept {
+  if (!query_offers(facts.membarrier, cmd_private_expedited | cmd_register_private_expedited,
+                    reason)) {
+    return false;
+  }
+  if (!private_expedited_trusted(target_is_riscv, facts.kernel_release)) {
+    reason.set("RISC-V kernel '%s' is older than 6.9: PRIVATE_EXPEDITED is broken there",
+               facts.kernel_release);
     return false;
   }
   return true;
@@ -81,7 +83,9 @@ int issue_private_expedited() noexcept {
   return os.membarrier(cmd_private_expedited, 0, 0) == 0 ? 0 : errno;
 }
 
-bool check_global(reason_buffer& reason) noexcept { return query_offers(cmd_global, reason); }
+bool check_global(const system_facts& facts, reason_buffer& reason) noexcept {
+  return query_offers(facts.membarrier, cmd_global, reason);
+}
 
 bool prepare_nothing(reason_buffer&) noexcept { return true; }
 

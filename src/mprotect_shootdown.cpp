@@ -63,7 +63,7 @@ bool cpu_flags_allow_trick(reason_buffer& reason) noexcept {
   return true;
 }
 
-bool check(reason_buffer& reason) noexcept {
+bool check(const system_facts&, reason_buffer& reason) noexcept {
   if (!linux_kernel) {
     reason.set("needs Linux");
     return false;

@@ -75,12 +75,14 @@ void fail_selection(int error, const char* format, ...) noexcept {
 strategy select_now() noexcept {
   found = selection_report{};
   found.light_fences = light_fences_in_this_build;
-  membarrier_query_result q = membarrier_query();
+  system_facts facts{membarrier_query(), ""};
+  if (os.kernel_release(facts.kernel_release, sizeof facts.kernel_release) != 0) {
+    facts.kernel_release[0] = '\0';
+  }
+  const membarrier_query_result& q = facts.membarrier;
   found.membarrier_query = q.mask;
   found.membarrier_query_error = q.error;
-  if (os.kernel_release(found.kernel_release, sizeof found.kernel_release) != 0) {
-    found.kernel_release[0] = '\0';
-  }
+  std::snprintf(found.kernel_release, sizeof found.kernel_release, "%s", facts.kernel_release);
 
   const char* forced = os.getenv(override_variable);
   if (forced != nullptr && (forced[0] == '\0' || std::strcmp(forced, "auto") == 0)) {
@@ -103,7 +105,7 @@ strategy select_now() noexcept {
     candidate_report& c = found.candidates[i];
     reason_buffer reason;
     c.id = m->id;
-    c.usable = m->check(reason);
+    c.usable = m->check(facts, reason);
     // A forced name that matches no strategy makes none eligible.
     bool eligible = c.usable && chosen == nullptr && (forced == nullptr || wanted == m);
     if (eligible && !m->prepare(reason)) c.usable = false;
@@ -127,11 +129,9 @@ strategy select_now() noexcept {
     for (const candidate_report& c : found.candidates) {
       if (c.id == wanted->id) why = c.reason;
     }
-    char text[256];
-    std::snprintf(text, sizeof text, "%s=%.40s is refused: %.190s", override_variable, forced,
-                  why);
     list_names(names, sizeof names, true);
-    fail_selection(ENOTSUP, "%s; usable here: auto, %s", text, names);
+    fail_selection(ENOTSUP, "%s=%.40s is refused: %s; usable here: auto, %s", override_variable,
+                   forced, why, names);
     return strategy::none;
   }
   if (chosen == nullptr) {
