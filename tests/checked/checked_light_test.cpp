@@ -29,7 +29,6 @@ using asymfence::strategy;
 #if ASYMFENCE_CHECKED_LIGHT
 
 constexpr std::uint64_t litmus_iterations = 1'000'000;
-constexpr int control_attempts = 5;
 
 TEST(CheckedLight, SelectionStillPrefersAnAsymmetricMechanism) {
   asymfence::test::scoped_override automatic(nullptr);
@@ -90,12 +89,13 @@ TEST(CheckedLight, ForcedFenceIsAcceptedAndLightFencesAgainstHeavy) {
   // Control: the same heavy() against a bare compiler barrier (light() with
   // the flag ignored) must show the forbidden outcome, so the zero above comes
   // from light()'s fence and the harness can see violations.
-  asymfence::litmus::outcome control;
-  for (int attempt = 0; attempt < control_attempts && control.forbidden == 0; ++attempt) {
-    control = asymfence::litmus::run_store_buffering(litmus_iterations,
-                                                     asymfence::litmus::compiler_barrier,
-                                                     asymfence::litmus::heavy_barrier);
-  }
+  const asymfence::litmus::outcome control = asymfence::litmus::repeat_until_forbidden(
+      [&] {
+        return asymfence::litmus::run_store_buffering(
+            litmus_iterations, asymfence::litmus::compiler_barrier,
+            asymfence::litmus::heavy_barrier);
+      },
+      asymfence::litmus::control_patience_seconds);
   std::printf("[ control  ] compiler barrier vs heavy: %llu forbidden in %llu\n",
               static_cast<unsigned long long>(control.forbidden),
               static_cast<unsigned long long>(control.iterations));

@@ -86,7 +86,7 @@ TEST_P(StoreBuffering, LightAgainstHeavyNeverShowsTheForbiddenOutcome) {
   const std::uint64_t heavy_calls = after.heavy_calls - before.heavy_calls;
   const std::uint64_t barriers = asymfence::test::mechanism_barriers(s);
 
-  const asymfence::litmus::outcome control = asymfence::litmus::run_control(1'000'000, 5);
+  const asymfence::litmus::outcome control = asymfence::litmus::run_control(1'000'000);
   std::printf(
       "[ litmus   ] %s: %llu iterations, %llu forbidden (pinned: %s); control: %llu "
       "iterations, %llu forbidden; %llu heavy calls, %llu barriers by the mechanism\n",

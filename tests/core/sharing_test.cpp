@@ -121,7 +121,6 @@ shared_outcome run_shared_store_buffering(group_layout layout, std::uint64_t ite
 
 constexpr group_layout litmus_layout{2, 3};
 constexpr std::uint64_t litmus_iterations = 100'000;
-constexpr int control_attempts = 5;
 
 TEST(Sharing, ConcurrentHeavyCallersEachPairedWithALightThread) {
   if (ASYMFENCE_TSAN) {
@@ -146,13 +145,13 @@ TEST(Sharing, ConcurrentHeavyCallersEachPairedWithALightThread) {
   const std::uint64_t heavy_calls = after.heavy_calls - before.heavy_calls;
   const std::uint64_t barriers = after.barriers_issued - before.barriers_issued;
 
-  shared_outcome control;
   int attempts = 0;
-  while (attempts < control_attempts && control.forbidden == 0) {
-    ++attempts;
-    control = run_shared_store_buffering(litmus_layout, litmus_iterations,
-                                         asymfence::litmus::seq_cst_fence);
-  }
+  const shared_outcome control = asymfence::litmus::repeat_until_forbidden(
+      [&] {
+        return run_shared_store_buffering(litmus_layout, litmus_iterations,
+                                          asymfence::litmus::seq_cst_fence);
+      },
+      asymfence::litmus::control_patience_seconds, &attempts);
   std::printf(
       "[ sharing  ] %s, %d groups of 1 light + %d heavy threads, %llu iterations: "
       "%llu forbidden; control %llu forbidden (attempt %d); %llu heavy calls, %llu barriers "

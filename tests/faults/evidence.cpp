@@ -20,10 +20,6 @@
 namespace asymfence::test {
 namespace {
 
-// A busy machine seldom lines the two threads up closely enough for the
-// control to show the forbidden outcome (as few as 1 in 200,000 rounds at a
-// load of 9 on our 2 CPUs; thousands at other times).
-constexpr int control_attempts = 10;
 constexpr std::uint64_t ipi_attempts = 4;
 
 struct errno_entry {
@@ -248,12 +244,16 @@ litmus_evidence measure_litmus(std::uint64_t iterations, std::uint64_t minimum_i
     e.iterations += real.iterations;
     e.forbidden += real.forbidden;
   }
-  for (int attempt = 0; attempt < control_attempts && e.control_forbidden == 0; ++attempt) {
-    litmus::outcome control = litmus::run_store_buffering(
-        minimum_iterations, litmus::light_barrier, litmus::seq_cst_fence, time_limit_seconds);
-    e.control_iterations += control.iterations;
-    e.control_forbidden += control.forbidden;
-  }
+  litmus::repeat_until_forbidden(
+      [&] {
+        litmus::outcome control = litmus::run_store_buffering(
+            minimum_iterations, litmus::light_barrier, litmus::seq_cst_fence, time_limit_seconds);
+        e.control_iterations += control.iterations;
+        e.control_forbidden += control.forbidden;
+        control.forbidden = e.control_forbidden;
+        return control;
+      },
+      litmus::control_patience_seconds);
   return e;
 }
 

@@ -119,13 +119,10 @@ void seq_cst_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_c
 void light_barrier() noexcept { asymfence::light(); }
 void heavy_barrier() noexcept { asymfence::heavy(); }
 
-outcome run_control(std::uint64_t iterations, int attempts) noexcept {
-  outcome result;
-  for (int attempt = 0; attempt < attempts; ++attempt) {
-    result = run_store_buffering(iterations, light_barrier, seq_cst_fence);
-    if (result.forbidden > 0) break;
-  }
-  return result;
+outcome run_control(std::uint64_t iterations, double max_seconds) noexcept {
+  return repeat_until_forbidden(
+      [&] { return run_store_buffering(iterations, light_barrier, seq_cst_fence); },
+      max_seconds);
 }
 
 }  // namespace asymfence::litmus
