@@ -213,8 +213,8 @@ bool is_slow(strategy s) noexcept { return s == strategy::membarrier_global; }
 }  // namespace
 
 measurement_plan plan_measurements(bool quick, int sharing_threads) noexcept {
-  if (quick) return {15, 2000, 100, 1, 0.05, sharing_threads, 1.5, 2};
-  return {51, 20000, 2000, 3, 0.3, sharing_threads, 3, 2};
+  if (quick) return {15, 2000, 100, 1, 0.05, sharing_threads, 1.5, 2, 60};
+  return {51, 20000, 2000, 3, 0.3, sharing_threads, 3, 2, 60};
 }
 
 costs measure_costs(const measurement_plan& plan, strategy active,

@@ -23,6 +23,9 @@ struct measurement_plan {
   // threads rarely run at once (the count actually run is reported).
   double litmus_seconds;
   double control_seconds;  // per attempt
+  // How long the control may keep trying (see litmus::control_patience_seconds):
+  // when the host runs both vCPUs on one CPU, reorderings are rare for a while.
+  double control_patience_seconds;
 };
 measurement_plan plan_measurements(bool quick, int sharing_threads) noexcept;
 

@@ -135,8 +135,9 @@ std::string help_text() {
          "  3  the self-check failed: light() against heavy() gave forbidden outcomes,\n"
          "     or the platform is known to break heavy() (Wine, whose\n"
          "     FlushProcessWriteBuffers is a stub)\n"
-         "  4  the self-check was inconclusive: its control showed no violation after\n"
-         "     retries, so a clean result would prove nothing\n";
+         "  4  the self-check was inconclusive: its control showed no violation in\n"
+         "     a minute of retries (the two CPUs never ran the threads at once), so a\n"
+         "     clean result would prove nothing\n";
 }
 
 }  // namespace asymfence::probe

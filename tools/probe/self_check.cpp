@@ -7,12 +7,6 @@
 #include "store_buffering.hpp"
 
 namespace asymfence::probe {
-namespace {
-
-constexpr int control_attempts = 5;
-
-}  // namespace
-
 self_check run_self_check(std::uint64_t iterations, const measurement_plan& plan) {
   self_check result;
   result.requested = iterations;
@@ -30,14 +24,15 @@ self_check run_self_check(std::uint64_t iterations, const measurement_plan& plan
   litmus::barrier_function control_light =
       ASYMFENCE_LIGHT_IS_COMPILER_BARRIER ? litmus::light_barrier : litmus::compiler_barrier;
   result.control_light = ASYMFENCE_LIGHT_IS_COMPILER_BARRIER ? "light()" : "compiler barrier";
-  for (int attempt = 1; attempt <= control_attempts; ++attempt) {
-    litmus::outcome control = litmus::run_store_buffering(
-        std::max(iterations, minimum_control_iterations), control_light, litmus::seq_cst_fence, plan.control_seconds);
-    result.control_attempts = attempt;
-    result.control_iterations = control.iterations;
-    result.control_forbidden = control.forbidden;
-    if (control.forbidden > 0) break;
-  }
+  litmus::outcome control = litmus::repeat_until_forbidden(
+      [&] {
+        return litmus::run_store_buffering(std::max(iterations, minimum_control_iterations),
+                                           control_light, litmus::seq_cst_fence,
+                                           plan.control_seconds);
+      },
+      plan.control_patience_seconds, &result.control_attempts);
+  result.control_iterations = control.iterations;
+  result.control_forbidden = control.forbidden;
   return result;
 }
 
