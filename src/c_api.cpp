@@ -1,5 +1,6 @@
 // The C API: thin wrappers over the C++ one.
 #include <asymfence/asymfence.h>
+
 #include <asymfence/asymfence.hpp>
 
 extern "C" {

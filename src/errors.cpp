@@ -26,17 +26,28 @@ void vreport(const char* format, va_list args) noexcept {
 
 const char* errno_name(int error) noexcept {
   switch (error) {
-    case EPERM: return "EPERM";
-    case ENOSYS: return "ENOSYS";
-    case EINVAL: return "EINVAL";
-    case EINTR: return "EINTR";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case EFAULT: return "EFAULT";
-    case EACCES: return "EACCES";
-    case ENOENT: return "ENOENT";
-    case EBUSY: return "EBUSY";
-    default: break;
+    case EPERM:
+      return "EPERM";
+    case ENOSYS:
+      return "ENOSYS";
+    case EINVAL:
+      return "EINVAL";
+    case EINTR:
+      return "EINTR";
+    case EAGAIN:
+      return "EAGAIN";
+    case ENOMEM:
+      return "ENOMEM";
+    case EFAULT:
+      return "EFAULT";
+    case EACCES:
+      return "EACCES";
+    case ENOENT:
+      return "ENOENT";
+    case EBUSY:
+      return "EBUSY";
+    default:
+      break;
   }
   static thread_local char other[32];
   std::snprintf(other, sizeof other, "errno %d", error);

@@ -91,16 +91,15 @@ void lead() noexcept {
   // when one flagged itself on this barrier (its flag is read by this RMW).
   std::uint32_t old = sequence.load(std::memory_order_relaxed);
   while (!sequence.compare_exchange_weak(old, (old | in_flight | has_sleeper) + 1,
-                                         std::memory_order_seq_cst,
-                                         std::memory_order_relaxed)) {
+                                         std::memory_order_seq_cst, std::memory_order_relaxed)) {
   }
   if ((old & has_sleeper) != 0) wake_all(sequence);
 }
 
 bool try_lead(std::uint32_t& seen) noexcept {
-  return (seen & in_flight) == 0 && sequence.compare_exchange_strong(seen, seen | in_flight,
-                                                                    std::memory_order_seq_cst,
-                                                                    std::memory_order_acquire);
+  return (seen & in_flight) == 0 &&
+         sequence.compare_exchange_strong(seen, seen | in_flight, std::memory_order_seq_cst,
+                                          std::memory_order_acquire);
 }
 
 // Returns once a barrier that started after `seen` was read has completed,
@@ -154,7 +153,8 @@ void finish_heavy() noexcept {
 // barrier that no thread of the child will complete.
 void settle_sequence_in_child() noexcept {
   std::uint32_t s = sequence.load(std::memory_order_relaxed);
-  if ((s & in_flight) != 0) sequence.store((s | in_flight | has_sleeper) + 1, std::memory_order_relaxed);
+  if ((s & in_flight) != 0)
+    sequence.store((s | in_flight | has_sleeper) + 1, std::memory_order_relaxed);
 }
 const int fork_handler_registered = pthread_atfork(nullptr, nullptr, settle_sequence_in_child);
 #endif

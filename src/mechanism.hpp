@@ -4,7 +4,6 @@
 #define ASYMFENCE_SRC_MECHANISM_HPP
 
 #include <asymfence/asymfence.hpp>
-
 #include <cstddef>
 
 #include "membarrier.hpp"

@@ -34,8 +34,7 @@ bool query_offers(const membarrier_query_result& q, int bits, reason_buffer& rea
   return false;
 #endif
   if (q.mask < 0) {
-    reason.set("membarrier QUERY failed: %s (%s)", errno_name(q.error),
-               std::strerror(q.error));
+    reason.set("membarrier QUERY failed: %s (%s)", errno_name(q.error), std::strerror(q.error));
     return false;
   }
   if ((q.mask & bits) != bits) {

@@ -90,8 +90,8 @@ void sys_flush_process_write_buffers() noexcept {}
 
 const char* sys_getenv(const char* name) noexcept { return std::getenv(name); }
 
-constexpr os_seam real_table = {sys_membarrier, sys_mprotect,   sys_read_file,
-                                sys_kernel_release, sys_getenv, sys_flush_process_write_buffers};
+constexpr os_seam real_table = {sys_membarrier,     sys_mprotect, sys_read_file,
+                                sys_kernel_release, sys_getenv,   sys_flush_process_write_buffers};
 
 }  // namespace
 

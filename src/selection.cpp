@@ -1,13 +1,12 @@
 #include "selection.hpp"
 
+#include <asymfence/diagnostics.hpp>
 #include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <thread>
-
-#include <asymfence/diagnostics.hpp>
 
 #include "errors.hpp"
 #include "membarrier.hpp"
@@ -39,9 +38,12 @@ std::atomic<int> state{state_unselected};
 // Written by the selecting thread before it publishes `state`; read after.
 selection_report found;
 
-const char* const strategy_names[strategy_count] = {
-    "none",  "membarrier_private_expedited", "mprotect", "membarrier_global",
-    "flush_process_write_buffers", "fence"};
+const char* const strategy_names[strategy_count] = {"none",
+                                                    "membarrier_private_expedited",
+                                                    "mprotect",
+                                                    "membarrier_global",
+                                                    "flush_process_write_buffers",
+                                                    "fence"};
 
 void list_names(char* out, std::size_t cap, bool usable_only) noexcept {
   out[0] = '\0';
@@ -120,8 +122,8 @@ strategy select_now() noexcept {
   char names[200];
   if (forced != nullptr && wanted == nullptr) {
     list_names(names, sizeof names, false);
-    fail_selection(EINVAL, "%s='%.40s' names no strategy; valid names: auto, %s",
-                   override_variable, forced, names);
+    fail_selection(EINVAL, "%s='%.40s' names no strategy; valid names: auto, %s", override_variable,
+                   forced, names);
     return strategy::none;
   }
   if (forced != nullptr && chosen == nullptr) {
@@ -206,10 +208,11 @@ const mechanism* ensure_selected() noexcept {
 const mechanism* replace_failed_mechanism(const mechanism* failed, int error) noexcept {
   const char* failed_name = to_string(failed->id);
   if (found.forced) {
-    stop("heavy barrier failed: %s returned %s (%s); %s forces it, so no other strategy is "
-         "tried. Remedy: %s",
-         failed_name, errno_name(error), std::strerror(error), override_variable,
-         failed->remedy(error));
+    stop(
+        "heavy barrier failed: %s returned %s (%s); %s forces it, so no other strategy is "
+        "tried. Remedy: %s",
+        failed_name, errno_name(error), std::strerror(error), override_variable,
+        failed->remedy(error));
   }
   bool after_failed = false;
   for (std::size_t i = 0; i < mechanism_count; ++i) {
@@ -228,9 +231,10 @@ const mechanism* replace_failed_mechanism(const mechanism* failed, int error) no
            std::strerror(error), to_string(m->id));
     return m;
   }
-  stop("heavy barrier failed: %s returned %s (%s) and no other sound strategy is left. "
-       "Remedy: %s",
-       failed_name, errno_name(error), std::strerror(error), failed->remedy(error));
+  stop(
+      "heavy barrier failed: %s returned %s (%s) and no other sound strategy is left. "
+      "Remedy: %s",
+      failed_name, errno_name(error), std::strerror(error), failed->remedy(error));
 }
 
 void stop_without_strategy() noexcept {

@@ -16,13 +16,13 @@ void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) 
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
   // The kernel rechecks the value under its lock, so a wake between our check
   // and the sleep is not lost. EAGAIN and EINTR just return to the caller's loop.
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
-          nullptr, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+          nullptr, 0);
 }
 
 void wake_all(std::atomic<std::uint32_t>& word) noexcept {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX,
-          nullptr, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
+          nullptr, 0);
 }
 #else
 void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {

@@ -34,12 +34,12 @@ namespace asymfence {
 
 // One value per mechanism that heavy() can use.
 enum class strategy : int {
-  none = 0,                       // no sound mechanism: heavy() stops the process
-  membarrier_private_expedited,   // Linux membarrier(2), IPIs to this process's CPUs
-  mprotect,                       // TLB-shootdown IPIs from mprotect, x86 Linux only
-  membarrier_global,              // Linux membarrier(2) GLOBAL: an RCU grace period
-  flush_process_write_buffers,    // Windows FlushProcessWriteBuffers
-  fence,                          // seq_cst fence on both sides (checked light or no OS mechanism)
+  none = 0,                      // no sound mechanism: heavy() stops the process
+  membarrier_private_expedited,  // Linux membarrier(2), IPIs to this process's CPUs
+  mprotect,                      // TLB-shootdown IPIs from mprotect, x86 Linux only
+  membarrier_global,             // Linux membarrier(2) GLOBAL: an RCU grace period
+  flush_process_write_buffers,   // Windows FlushProcessWriteBuffers
+  fence,                         // seq_cst fence on both sides (checked light or no OS mechanism)
 };
 
 inline constexpr int strategy_count = 6;
@@ -71,11 +71,11 @@ ASYMFENCE_API init_result init() noexcept;
 
 // Counters kept by the slow path, for diagnostics.
 struct statistics {
-  std::uint64_t heavy_calls;         // heavy() and successful try_heavy() calls completed
-  std::uint64_t barriers_issued;     // process-wide barriers actually issued
-  std::uint64_t reregistrations;     // PRIVATE_EXPEDITED registrations redone after EPERM
-  std::uint64_t transient_retries;   // system calls retried after EINTR/EAGAIN/ENOMEM
-  std::uint64_t strategy_switches;   // moves to the next sound strategy after a failure
+  std::uint64_t heavy_calls;        // heavy() and successful try_heavy() calls completed
+  std::uint64_t barriers_issued;    // process-wide barriers actually issued
+  std::uint64_t reregistrations;    // PRIVATE_EXPEDITED registrations redone after EPERM
+  std::uint64_t transient_retries;  // system calls retried after EINTR/EAGAIN/ENOMEM
+  std::uint64_t strategy_switches;  // moves to the next sound strategy after a failure
 };
 ASYMFENCE_API statistics stats() noexcept;
 
