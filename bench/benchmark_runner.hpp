@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The main() of the benchmark programs that register at run time. A benchmark
 // that cannot measure what its name says calls fail(), which makes the program
 // exit with status 1 so that the smoke run in ctest fails; timings themselves

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Concurrent slow paths: 1 to 16 threads calling heavy() in a loop for a fixed
 // time, beside the same threads each making the raw system call (one per
 // call, what other libraries do). heavy() lets callers that arrive while a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The fast path: a hazard-pointer protect with each kind of barrier. Built
 // twice: against the default library (light() emits no instruction) and
 // against the checked-light library (light() loads a flag), where only the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The slow path: heavy() latency under each strategy usable here, beside the
 // raw mechanism called directly, with 0, 1 and several other threads spinning
 // (an expedited barrier must interrupt every CPU running one of them).

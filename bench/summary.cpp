@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Prints the performance targets of the library measured in one run, each
 // with PASS or MISS. Every comparison interleaves its sides round by round
 // (A, B, B, A, ...) and compares medians, so that noise from other work on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // What the benchmarks and the summary measure, in one place: the hazard-pointer
 // protect loop, the raw mechanisms that other libraries call once per barrier,
 // threads that keep CPUs busy, forcing a strategy, and a fixed-duration run of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Writes and installs asymfence.pc; included by the install section of the
 # top-level CMakeLists.txt. The prefix is found relative to the .pc file, so
 # that an install with `cmake --install --prefix <dir>` works wherever it lands.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Dekker-style mutual exclusion between a fast side that enters often and a
 // slow side that enters rarely (a biased lock, a safepoint). Each side raises
 // its flag, then reads the other's:

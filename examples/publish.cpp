@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Single writer, many readers: the readers' hot path pays no fence.
 //
 // The writer replaces the shared configuration now and then and must not

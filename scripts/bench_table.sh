@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Prints the medians of a Google Benchmark JSON file (written with
 # --benchmark_repetitions=N --benchmark_out=FILE --benchmark_out_format=json)
 # as a Markdown table: name, median wall-clock and CPU time per iteration, the

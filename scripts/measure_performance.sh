@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Runs every benchmark of docs/performance.md on this machine and prints the
 # figures as Markdown: the machine, the summary of the targets, the fast path,
 # the slow path, and the concurrent callers (also rendered to

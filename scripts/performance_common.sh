@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Sourced by the performance scripts.
 
 # die MESSAGE...: stops the calling script with its name and the message.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Renders docs/plots/concurrent_heavy.png: completed heavy() calls per second
 # against the number of concurrent callers, asymfence beside one raw system
 # call per call, from the JSON output of asymfence_bench_concurrent. Prints

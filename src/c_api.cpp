@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The C API: thin wrappers over the C++ one.
 #include <asymfence/asymfence.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Errno names and the fatal stop shared by selection and the slow path.
 #ifndef ASYMFENCE_SRC_ERRORS_HPP
 #define ASYMFENCE_SRC_ERRORS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // A seq_cst fence on the heavy side: sound only where light() fences too
 // (the checked-light build, or a platform without an asymmetric mechanism).
 #include <atomic>

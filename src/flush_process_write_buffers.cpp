@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Windows FlushProcessWriteBuffers: the kernel interrupts every processor
 // running a thread of the process and waits for it to flush its write buffer.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The slow path: one barrier at a time, shared by every caller that arrives
 // while it is being prepared, with failure handling around the mechanism.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The interface every barrier mechanism implements (one file per mechanism),
 // and the registry that selection walks in order of preference.
 #ifndef ASYMFENCE_SRC_MECHANISM_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Linux membarrier(2): PRIVATE_EXPEDITED (IPIs to the CPUs now running this
 // process's threads) and GLOBAL (an RCU grace period; slow but needs nothing).
 #include "membarrier.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Linux membarrier(2): what QUERY answered, and the kernel-version rule for
 // RISC-V, exposed for the probe and for tests.
 #ifndef ASYMFENCE_SRC_MEMBARRIER_HPP

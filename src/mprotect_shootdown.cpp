@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The mprotect trick: removing write permission from a dirty, present page
 // makes the kernel shoot down its TLB entry on every CPU that may cache it,
 // by IPI on x86, and an interrupt is a full barrier on the CPU it lands on.

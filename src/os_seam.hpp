@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The system-call seam: every operating-system call that selection or a
 // barrier depends on goes through this one table, so tests can count calls and
 // inject failures (an old kernel, a lost registration, a denied call, an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Strategy selection: the one place that decides which mechanism heavy() uses,
 // at load time, on first use, or when the mechanism in use fails.
 #ifndef ASYMFENCE_SRC_SELECTION_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Hooks for the library's own tests; not part of the public API.
 #ifndef ASYMFENCE_SRC_TESTING_HPP
 #define ASYMFENCE_SRC_TESTING_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Blocking until a 32-bit word changes: a futex on Linux, yielding elsewhere.
 #ifndef ASYMFENCE_SRC_WAITER_HPP
 #define ASYMFENCE_SRC_WAITER_HPP

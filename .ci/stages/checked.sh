@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # CI stage: every test in the checked-light build (ASYMFENCE_CHECKED_LIGHT=ON),
 # where light() tests one flag so that the fence strategy is sound: selection
 # must still prefer membarrier, and ASYMFENCE_STRATEGY=fence must be accepted

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # CI stage: other architectures (docs/platforms.md). Cross-builds the library,
 # the probe and the tests for aarch64, riscv64 and ppc64le with Debian's cross
 # compilers, and runs the tests under qemu-user.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # CI stage: model checking with relacy (docs/model-checking.md). Installs
 # Debian's relacy-dev (header-only), builds the model-checking programs alone,
 # runs them through ctest (the controls pass only when relacy reports the bug

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # CI stage: the whole unit suite (benchmarks excluded) under AddressSanitizer +
 # UndefinedBehaviorSanitizer, then under ThreadSanitizer, with g++ and no
 # recovery. Fails on any failing test and on any sanitizer report, including

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # CI stage: Windows (docs/platforms.md). Cross-builds the library, the probe and
 # the portable tests with mingw-w64 (posix threads) and runs them under Wine,
 # headless, in a throwaway prefix.

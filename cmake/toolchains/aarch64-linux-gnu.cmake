@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Cross-compiles for 64-bit Arm Linux with Debian's g++-aarch64-linux-gnu;
 # ctest runs the programs under qemu-aarch64 (Debian qemu-user).
 set(ASYMFENCE_CROSS_TRIPLE aarch64-linux-gnu)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Shared part of the Linux cross toolchains: Debian's g++-<triple> cross
 # compilers, their sysroot under /usr/<triple>, and qemu-user to run the
 # target's programs (tests, test discovery) on the build machine.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Cross-compiles for little-endian 64-bit POWER Linux with Debian's g++-powerpc64le-linux-gnu;
 # ctest runs the programs under qemu-ppc64le (Debian qemu-user).
 set(ASYMFENCE_CROSS_TRIPLE powerpc64le-linux-gnu)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Cross-compiles for 64-bit RISC-V Linux with Debian's g++-riscv64-linux-gnu;
 # ctest runs the programs under qemu-riscv64 (Debian qemu-user).
 set(ASYMFENCE_CROSS_TRIPLE riscv64-linux-gnu)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Cross-compiles for 64-bit Windows with Debian's mingw-w64 (the posix-threads
 # compilers, which std::thread needs); ctest runs the programs under Wine,
 # headless.

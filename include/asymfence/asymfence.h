@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 OR MIT */
 /* asymfence C API: process-wide (asymmetric) memory barriers. Valid C99.
  *
  * Memory ordering: asymfence_light() on one thread and asymfence_heavy() on

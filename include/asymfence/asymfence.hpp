@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // asymfence: process-wide (asymmetric) memory barriers.
 //
 // A program calls light() on its hot path and heavy() on its cold path. The

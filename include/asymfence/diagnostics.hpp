@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // What selection found: for tools (asymfence-probe) and operators who want to
 // know why a strategy was or was not chosen.
 #ifndef ASYMFENCE_DIAGNOSTICS_HPP

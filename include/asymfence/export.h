@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 /* Symbol visibility for the asymfence library (shared by the C and C++ APIs). */
 #ifndef ASYMFENCE_EXPORT_H
 #define ASYMFENCE_EXPORT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // asymfence under the relacy model checker (https://github.com/dvyukov/relacy).
 //
 // Include <relacy/relacy.hpp> first, then this header (or define

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The fence strategy and the checked-light build (ASYMFENCE_CHECKED_LIGHT=ON).
 //
 // In the checked build light() tests one flag, detail::light_must_fence: it

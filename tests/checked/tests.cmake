@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # The fence strategy: accepted and sound in the checked-light build
 # (ASYMFENCE_CHECKED_LIGHT=ON, preset `checked`), refused in the default build.
 add_executable(asymfence_checked_light_test ${CMAKE_CURRENT_LIST_DIR}/checked_light_test.cpp)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The C++ API as a user sees it: names, init(), the strategy in force, the
 // P1202 functions, try_heavy(), the counters and the selection report. Built
 // twice, as C++17 and as C++20.

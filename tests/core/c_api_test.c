@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 OR MIT */
 /* The C API, compiled as C99 with -pedantic-errors: every function is called
    and the program exits non-zero when any check fails. */
 #include <asymfence/asymfence.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Compiled at -O2 for the code-generation test: what light() costs a caller.
 #include <asymfence/asymfence.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // light() must cost a caller nothing: in the default build its body
 // disassembles to a bare return. The checker is shown to work on a control
 // function holding a seq_cst fence, which it must flag.

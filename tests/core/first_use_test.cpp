@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Concurrent first use: many threads reach the library at once before anything
 // has selected a strategy (no init()). Exactly one selection must happen and
 // every thread must see its outcome.

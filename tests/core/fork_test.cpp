@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // fork() from a multi-threaded parent whose other threads are inside heavy():
 // the child has only the forking thread, so any barrier, lock or waiter state
 // that another parent thread held must not make the child's heavy() hang or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Store buffering, light() against heavy(), for every strategy this machine
 // can use, each forced through ASYMFENCE_STRATEGY. Each instance proves three
 // things: the forbidden outcome never appears; the control (heavy replaced by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // How many barriers a strategy's own mechanism issued, as counted by the
 // counting seam: the proof, beside a litmus result, that the real mechanism ran.
 #ifndef ASYMFENCE_TESTS_CORE_MECHANISM_BARRIERS_HPP

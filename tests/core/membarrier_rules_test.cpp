@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The kernel-version rules: RISC-V kernels before 6.9 advertise
 // PRIVATE_EXPEDITED but it is broken there, and release strings are compared
 // numerically, not as text.

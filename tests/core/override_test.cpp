@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // ASYMFENCE_STRATEGY: an unknown name, a strategy unsound in this build and a
 // strategy this platform lacks are all refused loudly, never replaced by
 // another one; "" and "auto" mean automatic selection; heavy() under a refused

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Sharing heavy barriers between concurrent callers (issue 4). A caller may
 // return on a barrier issued by another thread only if that barrier started
 // after the caller arrived. Three checks:

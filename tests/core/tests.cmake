@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # The core test suite: the API (C++17, C++20 and C99), the store-buffering
 # litmus per strategy, concurrent first use, fork, code generation, the
 # override, heavy-barrier sharing and the kernel-version rules.

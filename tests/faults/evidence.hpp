@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // What a fault test must see before it believes that heavy() is still a
 // process-wide barrier: the store-buffering litmus with its control, and the
 // function-call interrupts that a CPU running a spinning thread receives.

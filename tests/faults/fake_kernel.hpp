@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // A kernel with faults, behind the library's system-call seam: each field of
 // `faults()` describes one fault; with the defaults every call goes to the
 // real system. The counting seam (tests/support) composes on top of it.

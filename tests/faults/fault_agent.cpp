@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // A program that uses asymfence as any program would (the library selects its
 // strategy at load time, before main), for the fault tests that must start a
 // fresh process under a seccomp filter or strace. Each command prints what it

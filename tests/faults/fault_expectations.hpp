@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Assertions shared by the fault tests: what "heavy() is still sound" and
 // "the fallback really ran" mean, and which strategy this machine should
 // fall back to, reckoned independently of the library.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Faults injected into a fresh process by the kernel itself: a seccomp filter
 // that denies membarrier(2) before start-up or while threads are inside
 // heavy(), and strace's fault injection. fault_agent is the process; it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Faults of kernels and machines we do not have, injected through the
 // library's system-call seam: selection runs again (as in a fresh process)
 // over a kernel with faults, and heavy() meets faults at run time. Where a

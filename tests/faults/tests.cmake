@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Fault injection: seccomp filters and strace against a fresh process
 # (fault_agent), and a kernel with faults behind the library's system-call
 # seam. See docs/reliability.md for the matrix.

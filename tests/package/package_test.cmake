@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # One step of the packaging tests, run by ctest as
 #   cmake -DSETTINGS=<settings.cmake> -DSTEP=<step> [-DCONFIG=<config>] ... -P package_test.cmake
 # Steps:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Packaging: the build tree is installed into a scratch prefix, then small
 # consumer projects are configured, built and run the ways users take the
 # library: find_package (installed and build tree), pkg-config from C99, and

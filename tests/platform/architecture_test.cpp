@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The rules that depend on the CPU architecture, checked in every Linux build
 // (native and cross under qemu-user): the mprotect trick is sound only on x86,
 // and PRIVATE_EXPEDITED is trusted on RISC-V only from Linux 6.9.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # GoogleTest for cross builds: no build of it is installed for the target, so
 # it is built from source with the cross compiler. Debian ships the sources in
 # package googletest (/usr/src/googletest).

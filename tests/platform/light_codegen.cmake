@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Checks on the build machine that light() compiles to a bare return in an
 # object built for a target whose test programs cannot run objdump themselves
 # (Windows under Wine). The control, a seq_cst fence, must be flagged, or the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Platform tests: the rules that depend on the CPU architecture (run natively
 # and, in the cross builds, under qemu-user) and Windows (run under Wine).
 set(ASYMFENCE_PLATFORM_TESTS ${CMAKE_CURRENT_LIST_DIR})

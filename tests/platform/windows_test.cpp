@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Windows: heavy() is FlushProcessWriteBuffers. Runs under Wine in CI, whose
 // FlushProcessWriteBuffers is a stub that does nothing: there the library
 // must say so (platform_warning), and the store-buffering litmus cannot pass,

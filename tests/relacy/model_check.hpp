@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Runs one relacy model-checking case, named on the command line, and checks
 // relacy's verdict against the one the case expects: no violation for a
 // correct use of the barriers, a named failure for a control that leaves a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Single writer, several readers, under relacy, with asymfence's barriers
 // reached through the macro route: ASYMFENCE_RELACY=1 (set by the build) and
 // the ordinary <asymfence/asymfence.hpp>, as code under test includes it.

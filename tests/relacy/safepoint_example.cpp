@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // A worker's fast path and a controller that needs exclusive access (the
 // shape of a GC safepoint or a biased lock's revocation), checked by relacy.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Store buffering under relacy, with asymfence's barriers reached the way a
 // user reaches them: relacy first, then <asymfence/relacy.hpp>.
 //

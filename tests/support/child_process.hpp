@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Runs a piece of a test in a forked child, for what must not touch the test
 // process itself: a seccomp filter, a forced strategy, an expected stop.
 #ifndef ASYMFENCE_TESTS_SUPPORT_CHILD_PROCESS_HPP

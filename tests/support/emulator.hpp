@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Whether the test program runs under an emulator: qemu-user for the other
 // architectures, Wine for Windows. The cross toolchain files
 // (cmake/toolchains) announce it through ASYMFENCE_EMULATOR. Tests that

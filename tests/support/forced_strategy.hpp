@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Forces a strategy through ASYMFENCE_STRATEGY, as an operator would, and
 // afterwards puts back the environment, the real system-call seam and the
 // default selection, so that one test's override never leaks into the next.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Counts the system calls the library makes through its seam, so that a test
 // can prove that the real mechanism ran (not just that the litmus gave 0).
 #ifndef ASYMFENCE_TESTS_SUPPORT_SEAM_COUNTER_HPP

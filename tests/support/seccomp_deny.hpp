@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Denies membarrier(2) to the calling process (and its future threads and
 // children) with a raw seccomp-BPF filter: the call then fails with `error`.
 // Used to fake sandboxes, before start-up (install, then exec) or after it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The store-buffering litmus test on real hardware, shared by the probe, the
 // tests and the benchmarks.
 //

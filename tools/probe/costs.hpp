@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // What light() and heavy() cost here, beside a compiler barrier, a seq_cst
 // fence and the raw mechanisms, and how concurrent heavy() callers share
 // barriers. Medians, in nanoseconds; timings, not assertions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Everything the probe finds, gathered first and then printed as text or JSON.
 #ifndef ASYMFENCE_TOOLS_PROBE_FINDINGS_HPP
 #define ASYMFENCE_TOOLS_PROBE_FINDINGS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // A small streaming JSON writer: indented output, commas and string escaping
 // handled here so that the report cannot produce invalid JSON.
 #ifndef ASYMFENCE_TOOLS_PROBE_JSON_WRITER_HPP

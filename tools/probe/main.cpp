@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // asymfence-probe: what this machine offers for process-wide memory barriers,
 // what they cost, and whether they hold here. See --help.
 #include <asymfence/asymfence.hpp>

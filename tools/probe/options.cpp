@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 #include "options.hpp"
 
 #include <asymfence/asymfence.hpp>

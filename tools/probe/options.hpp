@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Command-line options of asymfence-probe.
 #ifndef ASYMFENCE_TOOLS_PROBE_OPTIONS_HPP
 #define ASYMFENCE_TOOLS_PROBE_OPTIONS_HPP

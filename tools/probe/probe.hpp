@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Runs the probe: gathers the findings that the report prints.
 #ifndef ASYMFENCE_TOOLS_PROBE_PROBE_HPP
 #define ASYMFENCE_TOOLS_PROBE_PROBE_HPP

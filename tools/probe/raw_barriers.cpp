@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 #include "raw_barriers.hpp"
 
 #include <cerrno>

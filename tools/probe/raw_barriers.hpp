@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Each mechanism called straight through the operating system, with none of
 // the library's sharing, retries or failure handling: the baseline that
 // heavy() is measured against.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The probe's report: text for people, one JSON object for programs.
 #ifndef ASYMFENCE_TOOLS_PROBE_REPORT_HPP
 #define ASYMFENCE_TOOLS_PROBE_REPORT_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The report as one JSON object. Keys that programs rely on: "strategy",
 // "light_compiler_only" and "litmus": {"iterations", "forbidden",
 // "control_forbidden"}; durations in nanoseconds under "costs_ns".

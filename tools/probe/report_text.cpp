@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The report for people: sections with aligned labels; durations scaled to
 // ns, us or ms.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The store-buffering self-check: light() against heavy() must never let both
 // threads miss each other's store; a control that pairs the light side with a
 // plain seq_cst fence must show that the harness catches it when it happens.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 #include "system_info.hpp"
 
 #include <asymfence/asymfence.hpp>

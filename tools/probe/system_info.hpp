@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // The operating system, kernel, architecture and build the probe runs on.
 #ifndef ASYMFENCE_TOOLS_PROBE_SYSTEM_INFO_HPP
 #define ASYMFENCE_TOOLS_PROBE_SYSTEM_INFO_HPP

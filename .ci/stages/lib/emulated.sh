@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Shared by the stages that cross-build and run the tests under an emulator
 # (cross.sh: qemu-user; windows.sh: Wine). Sourced, not run.
 

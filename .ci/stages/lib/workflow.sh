@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # shellcheck shell=bash
 # Shared by the stages that run a CMake workflow preset (checked.sh,
 # sanitizers.sh). Sourced, not run.

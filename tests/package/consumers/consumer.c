@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 OR MIT */
 /* A C99 program that uses asymfence through pkg-config, as a C project would. */
 #include <asymfence/asymfence.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // A program that uses asymfence the way a user's project does. The packaging
 // tests build it against the installed package, the build tree, and the
 // source tree pulled in with add_subdirectory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
 // Prints what the library itself reports, for the probe's tests to compare
 // with the probe's JSON: "<active strategy> <1 if light() is only a compiler
 // barrier, else 0> <1 in a ThreadSanitizer build, else 0>".

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # Runs asymfence-probe once and checks its exit code, its output and, for
 # --json, the one JSON object it prints. Run with cmake -P and:
 #   -DPROBE=<path>             the probe (with -DEMULATOR=<command> when cross-built)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 OR MIT
 # The probe's own tests: its JSON against what the library reports, its exit
 # codes, and the strategy override. Included from tools/probe/CMakeLists.txt.
 add_executable(asymfence_print_library_view ${CMAKE_CURRENT_LIST_DIR}/print_library_view.cpp)
