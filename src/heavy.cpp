@@ -67,6 +67,15 @@ bool reached(std::uint32_t seq, std::uint32_t target) noexcept {
   return static_cast<std::int32_t>((seq & ~(in_flight | has_sleeper)) - target) >= 0;
 }
 
+// A ticket's target lies at most two barriers past the count when it is made,
+// and the count only grows: a target that seems further ahead was passed long
+// ago and the count wrapped. A stale ticket therefore reads as reached, and a
+// pending one never does.
+bool ticket_reached(std::uint32_t seq, std::uint32_t target) noexcept {
+  const std::uint32_t ahead = target - (seq & ~(in_flight | has_sleeper));
+  return ahead == 0 || ahead > 2 * one_barrier;
+}
+
 int issue_with_retries(const mechanism* m) noexcept {
   for (int attempt = 0;; ++attempt) {
     int error = m->issue();
@@ -196,6 +205,32 @@ bool try_heavy() noexcept {
     // In flight since before our arrival, or started after it and not yet
     // complete: either way we would have to wait.
     return false;
+  }
+  finish_heavy();
+  return true;
+}
+
+heavy_ticket start_heavy() noexcept {
+  using namespace detail;
+  if (heavy_without_sharing(ensure_selected())) return heavy_ticket{0, true};
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Publish the arrival with an RMW (see the comment at the top).
+  const std::uint32_t arrival = sequence.fetch_add(0, std::memory_order_seq_cst);
+  std::uint32_t seen = arrival;
+  if (try_lead(seen)) lead();
+  return heavy_ticket{completion_needed(arrival), false};
+}
+
+bool heavy_completed(heavy_ticket ticket) noexcept {
+  using namespace detail;
+  if (ticket.done) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return true;
+  }
+  std::uint32_t current = sequence.load(std::memory_order_acquire);
+  if (!ticket_reached(current, ticket.target)) {
+    if (!try_lead(current)) return false;
+    lead();  // the barrier this thread issues began after the arrival
   }
   finish_heavy();
   return true;

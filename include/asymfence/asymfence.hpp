@@ -126,6 +126,27 @@ inline void heavy() noexcept { detail::heavy_slow(); }
 // (a reclaimer that retries on its next pass).
 ASYMFENCE_API bool try_heavy() noexcept;
 
+// The polling form of heavy(), for a thread that must never wait behind
+// another caller yet must make progress (a reclaimer under sustained heavy()
+// load, where try_heavy() may keep failing). start_heavy() records the
+// arrival, ordering everything the caller did before it like a heavy() would,
+// and starts a barrier itself when none is in flight; heavy_completed(t)
+// returns true once a barrier that began after that arrival has completed,
+// and from then on the caller has heavy()'s guarantee for what it does after
+// the call that returned true. A poll never waits behind another caller: it
+// leads a barrier itself when none is in flight (waiting only for that one),
+// and a ticket completes within two barriers issued after start_heavy(), so
+// repeated polls finish even when every other caller keeps issuing heavy().
+// Accesses made between the two calls are not ordered by the barrier.
+// Tickets stay valid however long they are kept: a stale ticket reads as
+// completed, never the other way round.
+struct heavy_ticket {
+  std::uint32_t target = 0;  // sequence value at which the needed barrier is complete
+  bool done = false;         // complete at creation (no barrier needed: fence strategy)
+};
+ASYMFENCE_API heavy_ticket start_heavy() noexcept;
+ASYMFENCE_API bool heavy_completed(heavy_ticket ticket) noexcept;
+
 // P1202 names. A relaxed fence has no effect; any other order is a full
 // (seq_cst) light or heavy barrier.
 inline void asymmetric_thread_fence_light(std::memory_order order) noexcept {
