@@ -17,3 +17,6 @@ function(asymfence_primitive_test name)
 endfunction()
 
 asymfence_primitive_test(asymfence_registry_test ${ASYMFENCE_PRIMITIVE_TESTS}/registry_test.cpp)
+asymfence_primitive_test(asymfence_hazard_pointer_test ${ASYMFENCE_PRIMITIVE_TESTS}/hazard_pointer_test.cpp)
+asymfence_primitive_test(asymfence_hazard_pointer_test_cxx20 ${ASYMFENCE_PRIMITIVE_TESTS}/hazard_pointer_test.cpp)
+set_target_properties(asymfence_hazard_pointer_test_cxx20 PROPERTIES CXX_STANDARD 20)
