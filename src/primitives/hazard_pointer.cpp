@@ -300,6 +300,12 @@ void set_hazard_scan_barrier_for_testing(void (*barrier)()) noexcept {
   scan_barrier_override.store(barrier, std::memory_order_release);
 }
 
+std::size_t scan_for_testing(hazard_pointer_link* list) noexcept {
+  std::atomic<hazard_pointer_link*> kept{nullptr};
+  scan_barrier();  // B: pairs with A in hazard_pointer.hpp (try_protect)
+  return reclaim(list, kept);
+}
+
 hazard_pointer_counts hazard_pointer_counts_for_testing() noexcept {
   return {slot_count.load(std::memory_order_relaxed), records.size()};
 }

@@ -6,6 +6,7 @@
 
 #include <asymfence/export.h>
 
+#include <asymfence/hazard_pointer.hpp>
 #include <cstddef>
 
 namespace asymfence::detail {
@@ -14,6 +15,12 @@ namespace asymfence::detail {
 // reading the hazard slots (B in hazard_pointer.cpp) by `barrier`; nullptr
 // restores heavy(). The store-buffering control passes a plain seq_cst fence.
 ASYMFENCE_API void set_hazard_scan_barrier_for_testing(void (*barrier)()) noexcept;
+
+// One scan of `list` (linked through next_retired, fields set as retire()
+// sets them) on the calling thread, tight as a litmus test needs it: the scan
+// barrier (heavy(), or the replacement above), the slot reads, the deleters
+// of what no slot holds. Returns how many were kept (left unlinked).
+ASYMFENCE_API std::size_t scan_for_testing(hazard_pointer_link* list) noexcept;
 
 struct hazard_pointer_counts {
   std::size_t slots;    // hazard slots ever made (never freed)

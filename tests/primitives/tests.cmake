@@ -20,3 +20,4 @@ asymfence_primitive_test(asymfence_registry_test ${ASYMFENCE_PRIMITIVE_TESTS}/re
 asymfence_primitive_test(asymfence_hazard_pointer_test ${ASYMFENCE_PRIMITIVE_TESTS}/hazard_pointer_test.cpp)
 asymfence_primitive_test(asymfence_hazard_pointer_test_cxx20 ${ASYMFENCE_PRIMITIVE_TESTS}/hazard_pointer_test.cpp)
 set_target_properties(asymfence_hazard_pointer_test_cxx20 PROPERTIES CXX_STANDARD 20)
+asymfence_primitive_test(asymfence_hazard_pointer_litmus_test ${ASYMFENCE_PRIMITIVE_TESTS}/hazard_pointer_litmus_test.cpp TIMEOUT 400)
