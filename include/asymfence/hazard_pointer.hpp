@@ -151,10 +151,19 @@ class hazard_pointer {
   // Precondition: not empty.
   template <class T>
   T* protect(const std::atomic<T*>& src) noexcept {
+    static_assert(detail::is_hazard_protectable<T>::value,
+                  "T must derive from hazard_pointer_obj_base<T, D>");
+    // try_protect in a loop, without the null store between attempts (the
+    // previous value stays protected a moment longer, which is harmless).
+    detail::hazard_slot* const slot = slot_;
     T* ptr = src.load(std::memory_order_relaxed);
-    while (!try_protect(ptr, src)) {
+    for (;;) {
+      slot->protected_ptr.store(ptr, detail::slot_store_order);
+      light();  // A: pairs with B in hazard_pointer.cpp (scan)
+      T* const now = src.load(detail::source_load_order);
+      if (now == ptr) return ptr;
+      ptr = now;
     }
-    return ptr;
   }
 
   // Publishes ptr, then reloads src into ptr: true (ptr protected) if it was
@@ -164,12 +173,13 @@ class hazard_pointer {
   bool try_protect(T*& ptr, const std::atomic<T*>& src) noexcept {
     static_assert(detail::is_hazard_protectable<T>::value,
                   "T must derive from hazard_pointer_obj_base<T, D>");
+    detail::hazard_slot* const slot = slot_;
     T* const old = ptr;
-    slot_->protected_ptr.store(old, detail::slot_store_order);
+    slot->protected_ptr.store(old, detail::slot_store_order);
     light();  // A: pairs with B in hazard_pointer.cpp (scan)
     ptr = src.load(detail::source_load_order);
     if (ptr == old) return true;
-    slot_->protected_ptr.store(nullptr, detail::slot_store_order);
+    slot->protected_ptr.store(nullptr, detail::slot_store_order);
     return false;
   }
 
