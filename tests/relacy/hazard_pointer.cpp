@@ -11,8 +11,9 @@
 // The deleter's write is a plain access: relacy reports a data race if it can
 // run while the reader reads. The controls drop one barrier, or end the
 // protection with a relaxed store, and relacy must report that race.
-#include <asymfence/relacy.hpp>
 #include <relacy/relacy.hpp>
+// After relacy, which it needs.
+#include <asymfence/relacy.hpp>
 
 #include "model_check.hpp"
 
