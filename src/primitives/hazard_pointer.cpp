@@ -29,7 +29,7 @@
 // walk skipped has already handed them over.
 //
 // Thread exit and fork (see the registry): an exiting thread hands its lists
-// to the shared orphan list and frees its cached slots; in a child, the
+// to the shared orphan list (scan_seq odd meanwhile) and frees its cached slots; in a child, the
 // records of the parent's other threads are handled the same way. Slots that
 // live hazard_pointer objects of those threads owned stay taken in the child,
 // with their protections: conservative, never unsafe.
@@ -117,8 +117,13 @@ void release_cached_slots(hazard_record& r) noexcept {
 }
 
 void hazard_record::on_owner_exit(hazard_record& r) noexcept {
-  push_list(orphans, r.retired.exchange(nullptr, std::memory_order_acq_rel));
-  push_list(orphans, r.pending.exchange(nullptr, std::memory_order_acq_rel));
+  // Odd while the objects are off both lists and not yet on the orphans, so
+  // that a clean-up walking this record meanwhile waits and looks again.
+  r.scan_seq.fetch_add(1, std::memory_order_seq_cst);
+  hazard_pointer_link* held = r.retired.exchange(nullptr, std::memory_order_seq_cst);
+  held = concatenate(held, r.pending.exchange(nullptr, std::memory_order_seq_cst));
+  push_list(orphans, held);
+  r.scan_seq.fetch_add(1, std::memory_order_seq_cst);
   release_cached_slots(r);
   r.retired_since_scan = 0;
   this_thread_record = nullptr;
