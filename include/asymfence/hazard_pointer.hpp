@@ -262,7 +262,10 @@ inline void clear_hazard_pointer_batch(std::span<hazard_pointer> hps) noexcept {
 // thread, including threads that have exited) that no hazard pointer
 // protected at some moment during the call; objects protected then stay
 // retired. Runs their deleters on the calling thread. Waits for reclamation
-// passes that other threads have in progress (their deleters included).
+// passes that other threads have in progress (their deleters included);
+// concurrent calls take turns. Called from a deleter it waits for no pass
+// (the one running the deleter cannot finish first), so objects that passes
+// in progress hold may still be retired when it returns.
 ASYMFENCE_API void hazard_pointer_clean_up() noexcept;
 
 }  // namespace asymfence

@@ -22,15 +22,19 @@
 //
 // Clean-up. hazard_pointer_clean_up() takes every record's lists (waiting
 // and retrying for batches that an owner holds at that moment: the record's
-// scan_seq is odd then, or changed during the walk; likewise when an owner
-// took the exited threads' objects meanwhile), then the objects of exited
-// threads, issues heavy() and reclaims. Taking the exited threads' objects last matters: a thread
-// hands its objects over before its record reads as free, so a record the
-// walk skipped has already handed them over.
+// scan_seq is odd then, or changed during the walk; likewise when a pass
+// took objects off another list meanwhile: foreign_takes), then the objects
+// of exited threads, issues heavy() and reclaims. Taking the exited threads'
+// objects last matters: a thread hands its objects over before its record
+// reads as free, so a record the walk skipped has already handed them over.
+// Clean-ups take turns, since what one takes from other records is invisible
+// to their scan_seq. One called from a deleter (nested) takes no turn and
+// waits for nothing (it may be what the others wait for): one round only.
 //
 // Thread exit and fork (see the registry): an exiting thread hands its lists
-// to the shared orphan list (scan_seq odd meanwhile) and frees its cached slots; in a child, the
-// records of the parent's other threads are handled the same way. Slots that
+// to the shared orphan list (scan_seq odd meanwhile) and frees its cached
+// slots; in a child, the records of the parent's other threads are handled
+// the same way, and a clean-up turn held by one of them is taken over. Slots that
 // live hazard_pointer objects of those threads owned stay taken in the child,
 // with their protections: conservative, never unsafe.
 #include <algorithm>
@@ -43,6 +47,10 @@
 #include "hazard_pointer_testing.hpp"
 #include "thread_registry.hpp"
 
+#if defined(__unix__)
+#include <unistd.h>
+#endif
+
 namespace asymfence::detail {
 namespace {
 
@@ -54,7 +62,12 @@ constexpr std::chrono::milliseconds time_bound{100};
 std::atomic<hazard_slot*> all_slots{nullptr};
 std::atomic<std::size_t> slot_count{0};
 std::atomic<hazard_pointer_link*> orphans{nullptr};  // objects whose thread exited
-std::atomic<unsigned> orphan_takes{0};               // batches that took orphans, for clean-up
+// Passes that took objects off lists other than their own record's without
+// the clean-up turn: owner batches that took orphans, nested clean-ups.
+std::atomic<unsigned> foreign_takes{0};
+// The process whose thread holds the clean-up turn; 0 when free.
+std::atomic<int> clean_up_holder{0};
+thread_local bool in_clean_up = false;  // this thread runs a top-level clean-up
 std::atomic<void (*)()> scan_barrier_override{nullptr};
 
 struct alignas(64) hazard_record : registry_node {
@@ -225,7 +238,7 @@ void advance_reclamation(hazard_record& r, bool start_new) noexcept {
     r.scan_seq.fetch_add(1, std::memory_order_seq_cst);  // odd: holding a batch
     hazard_pointer_link* batch = r.retired.exchange(nullptr, std::memory_order_seq_cst);
     if (orphans.load(std::memory_order_relaxed) != nullptr) {
-      orphan_takes.fetch_add(1, std::memory_order_seq_cst);  // tells clean-up to look again
+      foreign_takes.fetch_add(1, std::memory_order_seq_cst);  // tells clean-up to look again
       batch = concatenate(batch, orphans.exchange(nullptr, std::memory_order_seq_cst));
     }
     r.retired_since_scan = 0;
@@ -245,6 +258,38 @@ void advance_reclamation(hazard_record& r, bool start_new) noexcept {
   }
   r.scanning = false;
 }
+
+int current_process_id() noexcept {
+#if defined(__unix__)
+  return static_cast<int>(getpid());
+#else
+  return 1;  // no fork
+#endif
+}
+
+// Top-level clean-ups take turns: each takes other records' lists, which the
+// records' scan_seq cannot show to a concurrent one (and two that waited for
+// each other's batches would wait forever). A turn held in another process
+// was held by a thread that vanished in a fork: the child takes it over (the
+// objects that thread held are lost to the child, never freed, which is safe).
+void take_clean_up_turn() noexcept {
+  const int self = current_process_id();
+  for (;;) {
+    int holder = 0;
+    if (clean_up_holder.compare_exchange_weak(holder, self, std::memory_order_acquire,
+                                              std::memory_order_relaxed)) {
+      return;
+    }
+    if (holder != 0 && holder != self &&
+        clean_up_holder.compare_exchange_strong(holder, self, std::memory_order_acquire,
+                                                std::memory_order_relaxed)) {
+      return;
+    }
+    std::this_thread::yield();
+  }
+}
+
+void end_clean_up_turn() noexcept { clean_up_holder.store(0, std::memory_order_release); }
 
 }  // namespace
 
@@ -325,14 +370,19 @@ void hazard_pointer_clean_up() noexcept {
   try {
     self = &record_of_this_thread();
   } catch (const std::bad_alloc&) {
-    // Without a record, concurrent clean-ups cannot see what this one holds;
-    // they only reclaim less. This call is still complete.
+    // Without a record the call is still complete; its deleters' retires go
+    // to the orphans if they cannot get one either.
   }
-  // Called from a deleter that an owner scan runs: that scan is marked already.
-  if (self != nullptr && self->scanning) self = nullptr;
-  if (self != nullptr) {
-    self->scanning = true;  // a deleter that retires only pushes
-    self->scan_seq.fetch_add(1, std::memory_order_seq_cst);
+  // Called from a deleter (of an owner scan or of a clean-up): it cannot wait
+  // for the pass it runs in, nor for passes whose own deleters may be waiting
+  // for it, so it makes one round and tells top-level clean-ups it took.
+  const bool nested = in_clean_up || (self != nullptr && self->scanning);
+  if (nested) {
+    foreign_takes.fetch_add(1, std::memory_order_seq_cst);
+  } else {
+    take_clean_up_turn();
+    in_clean_up = true;
+    if (self != nullptr) self->scanning = true;  // a deleter that retires only pushes
   }
   struct busy_record {
     hazard_record* record;
@@ -342,7 +392,7 @@ void hazard_pointer_clean_up() noexcept {
   for (;;) {
     busy.clear();
     hazard_pointer_link* batch = nullptr;
-    const unsigned takes_before = orphan_takes.load(std::memory_order_seq_cst);
+    const unsigned takes_before = foreign_takes.load(std::memory_order_seq_cst);
     records.for_each_in_use([&](hazard_record& r) {
       // Seqlock-style: if scan_seq is even and unchanged across both
       // exchanges, no owner batch started or finished in between, so every
@@ -354,12 +404,13 @@ void hazard_pointer_clean_up() noexcept {
       if (&r != self && (before != after || (after & 1u) != 0)) busy.push_back({&r, after});
     });
     batch = concatenate(batch, orphans.exchange(nullptr, std::memory_order_seq_cst));
-    // An owner batch that took orphans after its record was walked may hold
-    // objects of exited threads retired before the call: another round.
-    const bool orphans_taken = orphan_takes.load(std::memory_order_seq_cst) != takes_before;
+    // A pass that took orphans, or a nested clean-up that took lists, after
+    // the walk passed its source may hold objects retired before the call:
+    // another round (its owner's record reads busy until it is done).
+    const bool others_took = foreign_takes.load(std::memory_order_seq_cst) != takes_before;
     scan_barrier();  // B: pairs with A in hazard_pointer.hpp (try_protect)
     reclaim(batch, orphans);
-    if (busy.empty() && !orphans_taken) break;
+    if (nested || (busy.empty() && !others_took)) break;
     // An owner holds a batch that may contain objects retired before the
     // call: wait until it is done (its deleters included), then look again.
     for (const busy_record& b : busy) {
@@ -367,9 +418,10 @@ void hazard_pointer_clean_up() noexcept {
       while (b.record->scan_seq.load(std::memory_order_seq_cst) == b.seq) std::this_thread::yield();
     }
   }
-  if (self != nullptr) {
-    self->scan_seq.fetch_add(1, std::memory_order_seq_cst);
-    self->scanning = false;
+  if (!nested) {
+    if (self != nullptr) self->scanning = false;
+    in_clean_up = false;
+    end_clean_up_turn();
   }
 }
 
