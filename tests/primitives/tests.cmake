@@ -21,3 +21,4 @@ asymfence_primitive_test(asymfence_rcu_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_tes
 asymfence_primitive_test(asymfence_rcu_cxx20_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_test.cpp)
 set_target_properties(asymfence_rcu_cxx20_test PROPERTIES CXX_STANDARD 20)
 asymfence_primitive_test(asymfence_rcu_litmus_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_litmus_test.cpp TIMEOUT 600)
+asymfence_primitive_test(asymfence_rcu_torture_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_torture_test.cpp)
