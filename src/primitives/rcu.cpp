@@ -290,9 +290,19 @@ void helper_main() noexcept {
 
 // Starts the helper thread of this process if it has none. Never waits for
 // another thread that is starting it.
+void start_helper(int seen) noexcept;
+
+// The fast check reads no process id: fork()'s child handler clears
+// helper_process. A child made without the handlers is caught by
+// rcu_barrier, which compares the process id.
 void ensure_helper() noexcept {
-  const int self = this_process();
   int seen = helper_process.load(std::memory_order_acquire);
+  if (seen != 0) return;
+  start_helper(seen);
+}
+
+void start_helper(int seen) noexcept {
+  const int self = this_process();
   if (seen == self || seen == -1) return;
   if (!helper_process.compare_exchange_strong(seen, -1, std::memory_order_acq_rel)) return;
   try {
@@ -380,7 +390,7 @@ void rcu_barrier(rcu_domain&) noexcept {
       incoming.load(std::memory_order_acquire) == nullptr) {
     return;
   }
-  ensure_helper();
+  if (helper != this_process() && helper != -1) start_helper(helper);
   const std::uint64_t request = barrier_requested.fetch_add(1, std::memory_order_seq_cst) + 1;
   wake_helper();
   for (unsigned round = 0; barrier_served.load(std::memory_order_acquire) < request; ++round) {
