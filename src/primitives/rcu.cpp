@@ -48,7 +48,11 @@
 
 #if defined(__unix__)
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
+#endif
+#if defined(__linux__)
+#include <sys/prctl.h>
 #endif
 
 namespace asymfence {
@@ -100,6 +104,11 @@ constexpr std::uint64_t one_period = 2;
 
 alignas(64) std::atomic<std::uint64_t> gp_seq{0};
 alignas(64) std::atomic<bool> driver{false};
+// The one blocked caller that polls the readers; the others sleep on
+// gp_done_word, which every completed grace period bumps.
+std::atomic<bool> poller{false};
+alignas(64) std::atomic<std::uint32_t> gp_done_word{0};
+std::atomic<int> gp_sleepers{0};  // callers in (or about to enter) the sleep
 
 // State of the grace period in flight; only the holder of `driver` touches it.
 enum class phase { idle, need_barrier, barrier_pending, waiting };
@@ -115,33 +124,77 @@ bool reached(std::uint64_t seq, std::uint64_t target) noexcept {
   return (seq & ~in_flight) >= target;
 }
 
+// Sleeps about `nanoseconds`. The thread's timer slack (50 us by default on
+// Linux) would stretch short sleeps, so it is lowered for the sleep.
+void sleep_briefly(long nanoseconds) noexcept {
+#if defined(__linux__)
+  const int old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  const bool lowered = old_slack > 1000 && prctl(PR_SET_TIMERSLACK, 1000, 0, 0, 0) == 0;
+  const timespec t{0, nanoseconds};
+  nanosleep(&t, nullptr);
+  if (lowered) prctl(PR_SET_TIMERSLACK, old_slack, 0, 0, 0);
+#else
+  std::this_thread::sleep_for(std::chrono::nanoseconds(nanoseconds));
+#endif
+}
+
 bool try_drive() noexcept {
   return !driver.load(std::memory_order_relaxed) &&
          !driver.exchange(true, std::memory_order_acquire);
 }
 void stop_driving() noexcept { driver.store(false, std::memory_order_release); }
 
+// The records the grace period in flight waits for: the snapshot keeps them
+// in a small array so that polling touches only them (records are never
+// freed, see thread_registry.hpp); with more, polling scans the registry.
+constexpr int max_listed = 32;
+rcu_record* listed[max_listed];
+int listed_count = 0;
+bool listed_overflow = false;
+
 // Snapshot: the counters that show a section in progress after B.
 void snapshot_readers() noexcept {
+  listed_count = 0;
+  listed_overflow = false;
   readers.for_each_in_use([](rcu_record& r) {
     const std::uint64_t c = r.reader.counter.load(scan_order);
     r.waiting_for = (c & 1) != 0 ? c : 0;
+    if (r.waiting_for == 0) return;
+    if (listed_count < max_listed) {
+      listed[listed_count++] = &r;
+    } else {
+      listed_overflow = true;
+    }
   });
+}
+
+// True once `r`'s section seen by the snapshot has ended. A record released
+// and acquired again meanwhile shows a changed counter too.
+bool section_ended(rcu_record& r) noexcept {
+  if (r.waiting_for == 0) return true;
+  // Acquire: pairs with the release store of unlock().
+  if (r.reader.counter.load(scan_order) == r.waiting_for) return false;
+  r.waiting_for = 0;
+  return true;
 }
 
 // True when every section seen by the snapshot has ended.
 bool readers_done() noexcept {
   bool pending = false;
-  readers.for_each_in_use([&](rcu_record& r) {
-    if (r.waiting_for == 0) return;
-    // Acquire: pairs with the release store of unlock().
-    if (r.reader.counter.load(scan_order) != r.waiting_for) {
-      r.waiting_for = 0;
-    } else {
-      pending = true;
+  if (listed_overflow) {
+    readers.for_each_in_use([&](rcu_record& r) { pending = !section_ended(r) || pending; });
+    return !pending;
+  }
+  for (int i = 0; i < listed_count; ++i) {
+    if (!section_ended(*listed[i])) {
+      listed[0] = listed[i];  // poll the one still inside first next time
+      listed_count -= i;
+      for (int k = 1; k < listed_count; ++k) listed[k] = listed[i + k];
+      return false;
     }
-  });
-  return pending == false;
+  }
+  listed_count = 0;
+  return true;
 }
 
 // Advances the grace period as far as it can without waiting. The caller
@@ -175,31 +228,59 @@ void step(std::uint64_t target) noexcept {
   if (!readers_done()) return;
   gp_phase = phase::idle;
   // Release: waiters that read the new count have the acquires above.
-  gp_seq.fetch_add(in_flight, std::memory_order_acq_rel);
+  gp_seq.fetch_add(in_flight, std::memory_order_seq_cst);
+  // Wake callers asleep in wait_for_target (store buffering with their
+  // gp_sleepers store and gp_seq load, seq_cst on both sides).
+  gp_done_word.fetch_add(1, std::memory_order_seq_cst);
+  if (gp_sleepers.load(std::memory_order_seq_cst) != 0) wake_all(gp_done_word);
 }
 
-// Waits with backoff: spins briefly, then yields, then sleeps for growing
-// intervals (up to a millisecond), so a long read section costs no CPU.
+// Polls with backoff: spins briefly, then sleeps for growing intervals (from
+// a microsecond up to a millisecond), so a long read section costs no CPU.
+// Sleeping rather than yielding lets this CPU go idle, so the scheduler can
+// move a reader that was preempted inside its section onto it.
 void back_off(unsigned round) noexcept {
-  if (round < 64) {
+  constexpr unsigned spins = 64;
+  if (round < spins) {
     cpu_relax();
-  } else if (round < 128) {
-    std::this_thread::yield();
-  } else {
-    const unsigned shift = round - 128 < 7 ? round - 128 : 7;
-    std::this_thread::sleep_for(std::chrono::microseconds(8u << shift));
+    return;
   }
+  const unsigned shift = round - spins < 10 ? round - spins : 10;
+  sleep_briefly(1000L << shift);
 }
 
+// Blocks until gp_seq reaches `target`. One caller at a time polls the
+// readers (readers never wake anyone: their unlock stays private); the
+// others sleep until a grace period completes.
 void wait_for_target(std::uint64_t target) noexcept {
-  for (unsigned round = 0;; ++round) {
+  for (;;) {
     if (reached(gp_seq.load(std::memory_order_acquire), target)) return;
-    if (try_drive()) {
-      step(target);
-      stop_driving();
-      if (reached(gp_seq.load(std::memory_order_acquire), target)) return;
+    if (!poller.load(std::memory_order_relaxed) &&
+        !poller.exchange(true, std::memory_order_acquire)) {
+      for (unsigned round = 0;; ++round) {
+        if (try_drive()) {
+          step(target);
+          stop_driving();
+        }
+        if (reached(gp_seq.load(std::memory_order_acquire), target)) break;
+        back_off(round);
+      }
+      // Hand over: a sleeper that saw this poller is woken to take over
+      // (store buffering with its poller check, seq_cst on both sides).
+      poller.store(false, std::memory_order_seq_cst);
+      if (gp_sleepers.load(std::memory_order_seq_cst) != 0) {
+        gp_done_word.fetch_add(1, std::memory_order_seq_cst);
+        wake_all(gp_done_word);
+      }
+      return;
     }
-    back_off(round);
+    const std::uint32_t word = gp_done_word.load(std::memory_order_seq_cst);
+    gp_sleepers.fetch_add(1, std::memory_order_seq_cst);
+    if (!reached(gp_seq.load(std::memory_order_seq_cst), target) &&
+        poller.load(std::memory_order_seq_cst)) {
+      wait_while_equal(gp_done_word, word);
+    }
+    gp_sleepers.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 
@@ -219,13 +300,20 @@ std::uint64_t arrive() noexcept {
 // ---- Reclamation ----------------------------------------------------------
 
 alignas(64) std::atomic<rcu_node*> incoming{nullptr};
-alignas(64) std::atomic<bool> helper_sleeping{false};
+// What the helper is doing: retires wake it only from `sleeping`, barrier
+// requests from `sleeping` and `napping`.
+enum helper_state : int { running, sleeping, napping };
+alignas(64) std::atomic<int> helper_state{running};
 std::atomic<std::uint32_t> wake_word{0};
 alignas(64) std::atomic<std::uint64_t> barrier_requested{0};
 alignas(64) std::atomic<std::uint64_t> barrier_served{0};
+std::atomic<std::uint32_t> served_word{0};  // bumped with barrier_served, for sleepers
 // The process whose helper thread runs; 0: none; -1: being started.
 std::atomic<int> helper_process{0};
 std::atomic<std::uint64_t> objects_reclaimed{0};
+// After a batch the helper naps this long (unless a barrier asks) so that
+// the next grace period serves more objects.
+constexpr long nap_nanoseconds = 1'000'000;
 
 int this_process() noexcept {
 #if defined(__unix__)
@@ -235,8 +323,12 @@ int this_process() noexcept {
 #endif
 }
 
-void wake_helper() noexcept {
-  if (helper_sleeping.load(std::memory_order_seq_cst)) {
+// Wakes the helper if it is in a state that `event` should end (retire:
+// sleeping; barrier: sleeping or napping). Store buffering with the helper's
+// state store and recheck, seq_cst on both sides.
+void wake_helper(bool barrier) noexcept {
+  const int state = helper_state.load(std::memory_order_seq_cst);
+  if (state == sleeping || (barrier && state == napping)) {
     wake_word.fetch_add(1, std::memory_order_seq_cst);
     wake_all(wake_word);
   }
@@ -267,24 +359,32 @@ void helper_main() noexcept {
 #endif
   for (;;) {
     const std::uint64_t request = barrier_requested.load(std::memory_order_acquire);
-    if (rcu_node* batch = incoming.exchange(nullptr, std::memory_order_acquire)) {
+    rcu_node* batch = incoming.exchange(nullptr, std::memory_order_acquire);
+    if (batch != nullptr) {
       wait_for_target(completion_needed(arrive()));
       run_batch(batch);
     }
     if (request != barrier_served.load(std::memory_order_relaxed)) {
       barrier_served.store(request, std::memory_order_release);
+      served_word.fetch_add(1, std::memory_order_release);
+      wake_all(served_word);
       continue;
     }
-    // Sleep until a retire or a barrier request. Store-buffering with
-    // seq_cst on both sides: either the retirer sees helper_sleeping or this
-    // thread sees its push.
+    // Nap after a batch, sleep when there was none; a retire ends only the
+    // sleep, a barrier request both.
+    const int state = batch != nullptr ? napping : sleeping;
     const std::uint32_t word = wake_word.load(std::memory_order_seq_cst);
-    helper_sleeping.store(true, std::memory_order_seq_cst);
-    if (incoming.load(std::memory_order_seq_cst) == nullptr &&
-        barrier_requested.load(std::memory_order_seq_cst) == request) {
-      wait_while_equal(wake_word, word);
+    helper_state.store(state, std::memory_order_seq_cst);
+    const bool retired = incoming.load(std::memory_order_seq_cst) != nullptr;
+    if (barrier_requested.load(std::memory_order_seq_cst) == request &&
+        (state == napping || !retired)) {
+      if (state == napping) {
+        wait_while_equal_for(wake_word, word, nap_nanoseconds);
+      } else {
+        wait_while_equal(wake_word, word);
+      }
     }
-    helper_sleeping.store(false, std::memory_order_relaxed);
+    helper_state.store(running, std::memory_order_relaxed);
   }
 }
 
@@ -319,8 +419,10 @@ void start_helper(int seen) noexcept {
 void after_fork_in_child() noexcept {
   driver.store(false, std::memory_order_relaxed);
   if (gp_phase != phase::idle) gp_phase = phase::need_barrier;
+  poller.store(false, std::memory_order_relaxed);
+  gp_sleepers.store(0, std::memory_order_relaxed);
   helper_process.store(0, std::memory_order_relaxed);
-  helper_sleeping.store(false, std::memory_order_relaxed);
+  helper_state.store(running, std::memory_order_relaxed);
   barrier_served.store(barrier_requested.load(std::memory_order_relaxed),
                        std::memory_order_relaxed);
 }
@@ -354,7 +456,7 @@ void rcu_schedule(rcu_node* node) noexcept {
     node->next = head;
   } while (!incoming.compare_exchange_weak(head, node, std::memory_order_seq_cst,
                                            std::memory_order_relaxed));
-  wake_helper();
+  wake_helper(false);
 }
 
 void rcu_set_updater_barrier_for_testing(void (*barrier)()) noexcept {
@@ -392,9 +494,11 @@ void rcu_barrier(rcu_domain&) noexcept {
   }
   if (helper != this_process() && helper != -1) start_helper(helper);
   const std::uint64_t request = barrier_requested.fetch_add(1, std::memory_order_seq_cst) + 1;
-  wake_helper();
-  for (unsigned round = 0; barrier_served.load(std::memory_order_acquire) < request; ++round) {
-    back_off(round);
+  wake_helper(true);
+  for (;;) {
+    const std::uint32_t word = served_word.load(std::memory_order_acquire);
+    if (barrier_served.load(std::memory_order_acquire) >= request) return;
+    wait_while_equal(served_word, word);
   }
 }
 
