@@ -198,6 +198,9 @@ TEST(Rcu, PollingWaitsForEarlierReaderWithoutBlocking) {
 }
 
 TEST(Rcu, ForkedChildWorksWhileParentReaderIsInside) {
+  if (ASYMFENCE_TSAN) {
+    GTEST_SKIP() << "ThreadSanitizer cannot start threads in the child of a multi-threaded fork";
+  }
   std::atomic<bool> inside{false}, release_reader{false};
   std::thread reader([&] {
     asymfence::rcu_domain& dom = asymfence::rcu_default_domain();
@@ -233,6 +236,9 @@ TEST(Rcu, ForkedChildWorksWhileParentReaderIsInside) {
 }
 
 TEST(Rcu, ThreadEndingInsideSectionStops) {
+  if (ASYMFENCE_TSAN) {
+    GTEST_SKIP() << "ThreadSanitizer cannot start threads in the child of a multi-threaded fork";
+  }
   const auto child = asymfence::test::run_in_child(
       [] {
         std::thread([] { asymfence::rcu_default_domain().lock(); }).join();
