@@ -43,7 +43,7 @@
 namespace asymfence {
 
 class rcu_domain;
-ASYMFENCE_API rcu_domain& rcu_default_domain() noexcept;
+rcu_domain& rcu_default_domain() noexcept;
 
 namespace detail {
 
@@ -115,9 +115,14 @@ class rcu_domain {
   }
 
  private:
-  friend ASYMFENCE_API rcu_domain& rcu_default_domain() noexcept;
+  friend rcu_domain& rcu_default_domain() noexcept;
   constexpr rcu_domain() noexcept = default;
+  // The one domain; constant-initialised, so usable from any static
+  // initialiser, and reached without a call.
+  ASYMFENCE_API static rcu_domain default_domain_;
 };
+
+inline rcu_domain& rcu_default_domain() noexcept { return rcu_domain::default_domain_; }
 
 // Returns after every read section that began before the call has ended.
 ASYMFENCE_API void rcu_synchronize(rcu_domain& dom = rcu_default_domain()) noexcept;
@@ -145,21 +150,24 @@ class rcu_obj_base {
   // Schedules d(static_cast<T*>(this)) to run after a grace period. Never
   // blocks; may be called inside a read section.
   void retire(D d = D(), rcu_domain& dom = rcu_default_domain()) noexcept {
+    static_assert(std::is_base_of_v<rcu_obj_base, T>, "T must derive from rcu_obj_base<T, D>");
     static_assert(std::is_nothrow_move_constructible_v<D>, "D must be nothrow move constructible");
     (void)dom;
-    deleter_ = std::move(d);
+    ::new (static_cast<void*>(&deleter_)) D(std::move(d));
     link_.reclaim = &reclaim_this;
     link_.self = this;
     detail::rcu_schedule(&link_);
   }
 
  protected:
-  rcu_obj_base() = default;
-  rcu_obj_base(const rcu_obj_base&) = default;
-  rcu_obj_base(rcu_obj_base&&) = default;
-  rcu_obj_base& operator=(const rcu_obj_base&) = default;
-  rcu_obj_base& operator=(rcu_obj_base&&) = default;
-  ~rcu_obj_base() = default;
+  // Copies and moves leave the deleter alone: it lives only between retire
+  // and reclamation, so D need not be default constructible.
+  rcu_obj_base() noexcept {}
+  rcu_obj_base(const rcu_obj_base&) noexcept {}
+  rcu_obj_base(rcu_obj_base&&) noexcept {}
+  rcu_obj_base& operator=(const rcu_obj_base&) noexcept { return *this; }
+  rcu_obj_base& operator=(rcu_obj_base&&) noexcept { return *this; }
+  ~rcu_obj_base() {}
 
  private:
   // A member, not a base, so that its names never meet T's.
@@ -168,11 +176,14 @@ class rcu_obj_base {
   };
   static void reclaim_this(detail::rcu_node* n) noexcept {
     rcu_obj_base* self = static_cast<link*>(n)->self;
-    D d = std::move(self->deleter_);
+    D d(std::move(self->deleter_));
+    self->deleter_.~D();
     d(static_cast<T*>(self));
   }
   link link_{};
-  D deleter_{};
+  union {
+    D deleter_;  // constructed by retire(), destroyed before d runs
+  };
 };
 
 // Schedules d(p) to run after a grace period. Allocates a small node

@@ -471,10 +471,7 @@ std::uint64_t rcu_objects_reclaimed_for_testing() noexcept {
 
 }  // namespace detail
 
-rcu_domain& rcu_default_domain() noexcept {
-  static rcu_domain domain;
-  return domain;
-}
+rcu_domain rcu_domain::default_domain_;
 
 void rcu_synchronize(rcu_domain&) noexcept {
   using namespace detail;

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "child_process.hpp"
@@ -28,6 +29,7 @@ struct widget : asymfence::rcu_obj_base<widget> {
 };
 
 struct counting_deleter {
+  explicit counting_deleter(std::atomic<int>* c) noexcept : calls(c) {}
   std::atomic<int>* calls;
   template <class T>
   void operator()(T* p) const noexcept {
@@ -36,6 +38,7 @@ struct counting_deleter {
   }
 };
 struct custom : asymfence::rcu_obj_base<custom, counting_deleter> {};
+static_assert(!std::is_default_constructible_v<counting_deleter>);
 
 TEST(Rcu, DomainIsLockableAndSectionsNest) {
   asymfence::rcu_domain& dom = asymfence::rcu_default_domain();
@@ -77,7 +80,7 @@ TEST(Rcu, RetireRunsDeletersAfterBarrierEvenInsideSection) {
 
   std::atomic<int> calls{0};
   auto* c = new custom;
-  c->retire(counting_deleter{&calls});
+  c->retire(counting_deleter(&calls));
   std::atomic<int> ints{0};
   asymfence::rcu_retire(new int(5), [&ints](int* p) {
     ints.fetch_add(*p);
