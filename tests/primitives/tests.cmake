@@ -22,3 +22,15 @@ asymfence_primitive_test(asymfence_rcu_cxx20_test ${ASYMFENCE_PRIMITIVE_TESTS}/r
 set_target_properties(asymfence_rcu_cxx20_test PROPERTIES CXX_STANDARD 20)
 asymfence_primitive_test(asymfence_rcu_litmus_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_litmus_test.cpp TIMEOUT 600)
 asymfence_primitive_test(asymfence_rcu_torture_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_torture_test.cpp)
+# RCU's read side in objdump's listing (see rcu_codegen_test.cpp).
+find_program(ASYMFENCE_RCU_OBJDUMP NAMES objdump)
+if(ASYMFENCE_RCU_OBJDUMP AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  add_library(asymfence_rcu_codegen_subject OBJECT ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_codegen_subject.cpp)
+  target_compile_options(asymfence_rcu_codegen_subject PRIVATE -O2 -ffunction-sections)
+  target_link_libraries(asymfence_rcu_codegen_subject PRIVATE asymfence)
+  asymfence_primitive_test(asymfence_rcu_codegen_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_codegen_test.cpp)
+  add_dependencies(asymfence_rcu_codegen_test asymfence_rcu_codegen_subject)
+  target_compile_definitions(asymfence_rcu_codegen_test PRIVATE
+    "ASYMFENCE_OBJDUMP=\"${ASYMFENCE_RCU_OBJDUMP}\""
+    "ASYMFENCE_RCU_CODEGEN_OBJECT=\"$<TARGET_OBJECTS:asymfence_rcu_codegen_subject>\"")
+endif()
