@@ -25,14 +25,17 @@
 // a later RMW of the same release sequence) and the caller's unlink happens
 // before B. Arrivals while one is in flight need the next one. The steps of a
 // grace period are run by whichever caller holds `driver` (a try-lock, never
-// waited on): rcu_synchronize polls with backoff, and the polling API
-// advances the grace period one non-blocking step per call.
+// waited on). Among blocked rcu_synchronize callers one, the poller, polls
+// with backoff (spin, then sleep); the others sleep on a futex word that each
+// completed grace period bumps. The polling API advances the grace period
+// one non-blocking step per call.
 //
 // Reclamation. retire pushes onto a lock-free stack; a helper thread, started
 // by the first retire of the process (never at load time, again in a child of
 // fork), takes the whole stack, waits for one grace period and runs the
-// deleters, outside every read section and internal lock. rcu_barrier asks the
-// helper for a pass that starts after the request and waits until it is
+// deleters, outside every read section and internal lock, then naps briefly
+// so that the next grace period serves a larger batch. rcu_barrier asks the
+// helper for a pass that starts after the request and sleeps until it is
 // served.
 #include <asymfence/rcu.hpp>
 #include <chrono>
@@ -418,7 +421,10 @@ void start_helper(int seen) noexcept {
 // grace period. A grace period the parent had in flight is redone.
 void after_fork_in_child() noexcept {
   driver.store(false, std::memory_order_relaxed);
-  if (gp_phase != phase::idle) gp_phase = phase::need_barrier;
+  // gp_seq says whether one is in flight (the parent may have forked between
+  // a step's update of gp_seq and of gp_phase).
+  gp_phase =
+      (gp_seq.load(std::memory_order_relaxed) & in_flight) != 0 ? phase::need_barrier : phase::idle;
   poller.store(false, std::memory_order_relaxed);
   gp_sleepers.store(0, std::memory_order_relaxed);
   helper_process.store(0, std::memory_order_relaxed);
