@@ -13,9 +13,10 @@
 // section that reads the old object (store buffering); with a relaxed store
 // in unlock (no release/acquire) a single heavy() no longer orders the
 // section's reads before the reclaim.
-// clang-format off: relacy must come first
-#include <asymfence/relacy.hpp>
+// relacy must come first.
+// clang-format off
 #include <relacy/relacy.hpp>
+#include <asymfence/relacy.hpp>
 // clang-format on
 
 #include "model_check.hpp"
