@@ -4,10 +4,9 @@
 // replace the slots' objects and reclaim the old ones through every path:
 // retire, retire inside a read section, rcu_retire, rcu_synchronize then
 // delete, and a polled grace period then delete. Reclaiming marks an object
-// dead (and frees it under AddressSanitizer, which then reports any later
-// read). Checks: no reader sees a dead object inside a section; after
-// rcu_barrier everything retired has been reclaimed. The control skips the
-// grace period and must show dead objects being read.
+// dead (and frees it under AddressSanitizer or ThreadSanitizer). Checks: no reader sees a dead
+// object inside a section; after rcu_barrier everything retired has been reclaimed. The control
+// skips the grace period and must show dead objects being read.
 #include <gtest/gtest.h>
 
 #include <asymfence/rcu.hpp>
@@ -21,10 +20,12 @@
 
 #include "primitives/rcu_testing.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
+// Under a sanitizer the deleters free: AddressSanitizer then reports a read
+// of a reclaimed object, ThreadSanitizer a read not ordered before the free.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define TORTURE_FREES 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define TORTURE_FREES 1
 #endif
 #endif
