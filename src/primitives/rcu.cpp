@@ -356,6 +356,16 @@ void run_batch(rcu_node* batch) noexcept {
   objects_reclaimed.fetch_add(n, std::memory_order_relaxed);
 }
 
+// The helper's idle sleep: until woken on Linux; elsewhere the waiter only
+// yields, so sleep in bounded steps rather than spin.
+void idle_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen) noexcept {
+#if defined(__linux__)
+  wait_while_equal(word, seen);
+#else
+  wait_while_equal_for(word, seen, 10'000'000);
+#endif
+}
+
 void helper_main() noexcept {
 #if defined(__linux__)
   pthread_setname_np(pthread_self(), "asymfence-rcu");
@@ -384,7 +394,7 @@ void helper_main() noexcept {
       if (state == napping) {
         wait_while_equal_for(wake_word, word, nap_nanoseconds);
       } else {
-        wait_while_equal(wake_word, word);
+        idle_wait(wake_word, word);
       }
     }
     helper_state.store(running, std::memory_order_relaxed);
