@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 #include "waiter.hpp"
 
+#include <chrono>
 #include <climits>
+#include <ctime>
 #include <thread>
 
 #if defined(__linux__)
@@ -21,6 +23,13 @@ void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) 
           nullptr, 0);
 }
 
+void wait_while_equal_for(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                          long nanoseconds) noexcept {
+  const timespec timeout{nanoseconds / 1'000'000'000, nanoseconds % 1'000'000'000};
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
+          &timeout, nullptr, 0);
+}
+
 void wake_all(std::atomic<std::uint32_t>& word) noexcept {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
           nullptr, 0);
@@ -28,6 +37,13 @@ void wake_all(std::atomic<std::uint32_t>& word) noexcept {
 #else
 void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
   if (word.load(std::memory_order_acquire) == expected) std::this_thread::yield();
+}
+
+void wait_while_equal_for(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                          long nanoseconds) noexcept {
+  if (word.load(std::memory_order_acquire) == expected) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(nanoseconds));
+  }
 }
 
 void wake_all(std::atomic<std::uint32_t>&) noexcept {}

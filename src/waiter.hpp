@@ -11,6 +11,10 @@ namespace asymfence::detail {
 // Blocks while word == expected (may return early, spuriously).
 void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept;
 
+// Like wait_while_equal, but returns after at most `nanoseconds`.
+void wait_while_equal_for(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                          long nanoseconds) noexcept;
+
 // Wakes every thread blocked in wait_while_equal on word.
 void wake_all(std::atomic<std::uint32_t>& word) noexcept;
 

@@ -23,3 +23,23 @@ set_target_properties(asymfence_hazard_pointer_test_cxx20 PROPERTIES CXX_STANDAR
 asymfence_primitive_test(asymfence_hazard_pointer_litmus_test ${ASYMFENCE_PRIMITIVE_TESTS}/hazard_pointer_litmus_test.cpp TIMEOUT 400)
 asymfence_primitive_test(asymfence_hazard_pointer_torture_test ${ASYMFENCE_PRIMITIVE_TESTS}/hazard_pointer_torture_test.cpp)
 asymfence_primitive_test(asymfence_hazard_pointer_clean_up_test ${ASYMFENCE_PRIMITIVE_TESTS}/hazard_pointer_clean_up_test.cpp)
+asymfence_primitive_test(asymfence_rcu_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_test.cpp)
+asymfence_primitive_test(asymfence_rcu_cxx20_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_test.cpp)
+set_target_properties(asymfence_rcu_cxx20_test PROPERTIES CXX_STANDARD 20)
+asymfence_primitive_test(asymfence_rcu_litmus_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_litmus_test.cpp TIMEOUT 600)
+asymfence_primitive_test(asymfence_rcu_torture_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_torture_test.cpp)
+# RCU's read side in objdump's listing (see rcu_codegen_test.cpp).
+find_program(ASYMFENCE_RCU_OBJDUMP NAMES objdump)
+if(ASYMFENCE_RCU_OBJDUMP AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  add_library(asymfence_rcu_codegen_subject OBJECT ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_codegen_subject.cpp)
+  # Without sanitizer instrumentation, which would add calls: the listing is
+  # what an ordinary build of the caller gets, in every build of the project.
+  target_compile_options(asymfence_rcu_codegen_subject PRIVATE -O2 -ffunction-sections
+                         -fno-sanitize=all)
+  target_link_libraries(asymfence_rcu_codegen_subject PRIVATE asymfence)
+  asymfence_primitive_test(asymfence_rcu_codegen_test ${ASYMFENCE_PRIMITIVE_TESTS}/rcu_codegen_test.cpp)
+  add_dependencies(asymfence_rcu_codegen_test asymfence_rcu_codegen_subject)
+  target_compile_definitions(asymfence_rcu_codegen_test PRIVATE
+    "ASYMFENCE_OBJDUMP=\"${ASYMFENCE_RCU_OBJDUMP}\""
+    "ASYMFENCE_RCU_CODEGEN_OBJECT=\"$<TARGET_OBJECTS:asymfence_rcu_codegen_subject>\"")
+endif()

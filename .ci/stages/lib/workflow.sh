@@ -9,7 +9,7 @@ install_workflow_packages() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends \
-    cmake ninja-build g++ gcc binutils pkg-config libgtest-dev libbenchmark-dev strace \
+    cmake ninja-build g++ gcc binutils pkg-config libgtest-dev libbenchmark-dev liburcu-dev strace \
     python3 >/dev/null
 }
 
