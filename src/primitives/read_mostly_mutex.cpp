@@ -100,7 +100,21 @@ struct read_mostly_access {
   static std::atomic<std::uint32_t>& counted(const read_mostly_mutex& m) noexcept {
     return const_cast<read_mostly_mutex&>(m).counted_;
   }
+  static std::atomic<std::uint32_t>& state(read_mostly_mutex& m) noexcept { return m.state_; }
 };
+
+bool raise_flag_and_look_for_testing(read_mostly_mutex& m,
+                                     const read_mostly_reader& reader) noexcept {
+  read_mostly_access::state(m).fetch_add(1, std::memory_order_seq_cst);
+  writer_barrier();  // B: pairs with A in read_mostly_mutex::enter_fast
+  bool seen = false;
+  for (auto& slot : reader.slots) seen = seen || slot.load(std::memory_order_acquire) == &m;
+  return seen;
+}
+
+void lower_flag_for_testing(read_mostly_mutex& m) noexcept {
+  read_mostly_access::state(m).fetch_add(1, std::memory_order_seq_cst);
+}
 
 void read_mostly_record::on_owner_exit(read_mostly_record& r) noexcept {
   for (auto& slot : r.reader.slots) {

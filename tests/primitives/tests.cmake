@@ -20,3 +20,4 @@ asymfence_primitive_test(asymfence_registry_test ${ASYMFENCE_PRIMITIVE_TESTS}/re
 asymfence_primitive_test(asymfence_read_mostly_mutex_test ${ASYMFENCE_PRIMITIVE_TESTS}/read_mostly_mutex_test.cpp)
 asymfence_primitive_test(asymfence_read_mostly_mutex_cxx20_test ${ASYMFENCE_PRIMITIVE_TESTS}/read_mostly_mutex_test.cpp)
 set_target_properties(asymfence_read_mostly_mutex_cxx20_test PROPERTIES CXX_STANDARD 20)
+asymfence_primitive_test(asymfence_read_mostly_mutex_litmus_test ${ASYMFENCE_PRIMITIVE_TESTS}/read_mostly_mutex_litmus_test.cpp TIMEOUT 600)
