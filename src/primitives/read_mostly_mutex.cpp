@@ -246,14 +246,16 @@ static void wait_for_readers(const read_mostly_mutex* m,
       while (slot.load(std::memory_order_acquire) == m) b.pause();
     }
   });
+  // seq_cst: the counted reader's increment and flag check are seq_cst, so
+  // this is plain store buffering between seq_cst accesses.
   backoff b;
-  while (counted.load(std::memory_order_acquire) != 0) b.pause();
+  while (counted.load(std::memory_order_seq_cst) != 0) b.pause();
 }
 
 // Whether any reader is visible now (try_lock's single look).
 static bool readers_visible(const read_mostly_mutex* m,
                             const std::atomic<std::uint32_t>& counted) noexcept {
-  bool seen = counted.load(std::memory_order_acquire) != 0;
+  bool seen = counted.load(std::memory_order_seq_cst) != 0;
   if (!seen) {
     detail::records.for_each_in_use([&](detail::read_mostly_record& r) {
       for (auto& slot : r.reader.slots) seen = seen || slot.load(std::memory_order_acquire) == m;
