@@ -91,19 +91,22 @@ void BM_WriterBesideBusyReader(benchmark::State& state) {
   std::atomic<long> reads{0};
   std::thread reader([&] {
     pinned pin(1);
-    long n = 0;
-    while (!stop.load(std::memory_order_relaxed)) {
+    for (long n = 1; !stop.load(std::memory_order_relaxed); ++n) {
       benchmark::DoNotOptimize(shared_section(g));
-      ++n;
+      if (n % 256 == 0) reads.store(n, std::memory_order_relaxed);
     }
-    reads.store(n);
   });
   pinned pin(0);
+  // Time only once the reader runs (on a loaded machine it may wait for a CPU).
+  while (reads.load(std::memory_order_relaxed) < 1024) std::this_thread::yield();
+  const long reads_before = reads.load(std::memory_order_relaxed);
   for (auto _ : state) write_section(g);
+  const long reads_during = reads.load(std::memory_order_relaxed) - reads_before;
   stop.store(true);
   reader.join();
   state.SetItemsProcessed(state.iterations());
-  state.counters["reader_sections"] = static_cast<double>(reads.load());
+  if (reads_during == 0) state.SkipWithError("the reader made no progress while the writer ran");
+  state.counters["reader_sections"] = static_cast<double>(reads_during);
 }
 
 // Two threads on two CPUs; every `range(0)`-th operation of each is a write.
