@@ -9,8 +9,9 @@
 // blocked one does). Relacy reports a data race on `data` if a reader and the
 // writer can be inside at once. The controls leave out the writer's heavy()
 // or the reader's light(), and relacy must report the race.
-#include <asymfence/relacy.hpp>
 #include <relacy/relacy.hpp>
+// relacy first: <asymfence/relacy.hpp> models the barriers with it.
+#include <asymfence/relacy.hpp>
 
 #include "model_check.hpp"
 
