@@ -42,4 +42,21 @@ if(ASYMFENCE_RCU_OBJDUMP AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_definitions(asymfence_rcu_codegen_test PRIVATE
     "ASYMFENCE_OBJDUMP=\"${ASYMFENCE_RCU_OBJDUMP}\""
     "ASYMFENCE_RCU_CODEGEN_OBJECT=\"$<TARGET_OBJECTS:asymfence_rcu_codegen_subject>\"")
+asymfence_primitive_test(asymfence_read_mostly_mutex_test ${ASYMFENCE_PRIMITIVE_TESTS}/read_mostly_mutex_test.cpp)
+asymfence_primitive_test(asymfence_read_mostly_mutex_cxx20_test ${ASYMFENCE_PRIMITIVE_TESTS}/read_mostly_mutex_test.cpp)
+set_target_properties(asymfence_read_mostly_mutex_cxx20_test PROPERTIES CXX_STANDARD 20)
+asymfence_primitive_test(asymfence_read_mostly_mutex_litmus_test ${ASYMFENCE_PRIMITIVE_TESTS}/read_mostly_mutex_litmus_test.cpp TIMEOUT 600)
+asymfence_primitive_test(asymfence_read_mostly_mutex_torture_test ${ASYMFENCE_PRIMITIVE_TESTS}/read_mostly_mutex_torture_test.cpp)
+# The read side's instructions (objdump of a shared section compiled at -O2).
+if(ASYMFENCE_OBJDUMP AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  add_library(asymfence_read_mostly_codegen_subject OBJECT
+              ${ASYMFENCE_PRIMITIVE_TESTS}/read_mostly_mutex_codegen_subject.cpp)
+  target_compile_options(asymfence_read_mostly_codegen_subject PRIVATE -O2 -ffunction-sections)
+  target_link_libraries(asymfence_read_mostly_codegen_subject PRIVATE asymfence)
+  asymfence_primitive_test(asymfence_read_mostly_mutex_codegen_test
+                           ${ASYMFENCE_PRIMITIVE_TESTS}/read_mostly_mutex_codegen_test.cpp)
+  add_dependencies(asymfence_read_mostly_mutex_codegen_test asymfence_read_mostly_codegen_subject)
+  target_compile_definitions(asymfence_read_mostly_mutex_codegen_test PRIVATE
+    "ASYMFENCE_OBJDUMP=\"${ASYMFENCE_OBJDUMP}\""
+    "ASYMFENCE_READ_MOSTLY_CODEGEN_OBJECT=\"$<TARGET_OBJECTS:asymfence_read_mostly_codegen_subject>\"")
 endif()
