@@ -57,7 +57,7 @@ TEST(RcuCodegen, ReadSideHasNoAtomicNoFenceNoCall) {
   GTEST_SKIP() << "checked on x86-64 with light() a compiler barrier only";
 #endif
   const auto r = asymfence::test::run_program(
-      ASYMFENCE_OBJDUMP, {"-dr", "--no-show-raw-insn", ASYMFENCE_RCU_CODEGEN_OBJECT});
+      ASYMFENCE_OBJDUMP, {"-dr", "--no-show-raw-insn", ASYMFENCE_CODEGEN_OBJECT});
   ASSERT_TRUE(r.exited && r.code == 0) << r.output;
   for (const char* f : {"asymfence_codegen_rcu_lock", "asymfence_codegen_rcu_unlock"}) {
     const std::vector<std::string> body = body_of(r.output, f);

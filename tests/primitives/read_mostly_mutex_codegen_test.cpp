@@ -62,7 +62,7 @@ TEST(ReadMostlyMutexCodegen, TheSharedSectionHasNoAtomicReadModifyWriteOrFence) 
 #else
   const asymfence::test::child_result r = asymfence::test::run_program(
       ASYMFENCE_OBJDUMP,
-      {"-d", "--no-show-raw-insn", "-C", "-r", ASYMFENCE_READ_MOSTLY_CODEGEN_OBJECT});
+      {"-d", "--no-show-raw-insn", "-C", "-r", ASYMFENCE_CODEGEN_OBJECT});
   ASSERT_TRUE(r.exited && r.code == 0) << ASYMFENCE_OBJDUMP << " failed: " << r.output;
 
   const findings ours = inspect(r.output, "read_mostly_shared_section");
