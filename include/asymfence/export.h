@@ -47,4 +47,16 @@
 #  define ASYMFENCE_LIGHT_IS_COMPILER_BARRIER 0
 #endif
 
+/* The thread-local pointer through which an inline read side (RCU, the
+   read-mostly mutex) finds its thread's record. __thread: a constant
+   initialiser, so no TLS wrapper call; initial-exec: one %fs-relative load
+   even from position-independent code in another shared object, never a
+   __tls_get_addr call (a program that dlopen()s the shared library needs
+   glibc's static TLS reserve for these few pointers). */
+#if defined(__GNUC__) || defined(__clang__)
+#  define ASYMFENCE_READER_TLS __thread __attribute__((tls_model("initial-exec")))
+#else
+#  define ASYMFENCE_READER_TLS thread_local
+#endif
+
 #endif

@@ -54,15 +54,7 @@ struct alignas(64) rcu_reader {
   std::uint32_t nesting = 0;              // owner only
 };
 
-// initial-exec: one %fs-relative load even from position-independent code in
-// another shared object, never a __tls_get_addr call (a program that
-// dlopen()s the shared library needs glibc's static TLS reserve for 8 bytes).
-#if defined(__GNUC__) || defined(__clang__)
-extern ASYMFENCE_API __thread rcu_reader* rcu_this_reader
-    __attribute__((tls_model("initial-exec")));
-#else
-extern ASYMFENCE_API thread_local rcu_reader* rcu_this_reader;
-#endif
+extern ASYMFENCE_API ASYMFENCE_READER_TLS rcu_reader* rcu_this_reader;
 
 // First use on this thread: acquires a record (may stop the process with a
 // message if memory for it cannot be had).

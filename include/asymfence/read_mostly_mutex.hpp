@@ -54,11 +54,7 @@ struct alignas(64) read_mostly_reader {
 };
 static_assert(sizeof(read_mostly_reader) == 64, "the slots must fill exactly one cache line");
 
-#if defined(__GNUC__) || defined(__clang__)
-extern ASYMFENCE_API __thread read_mostly_reader* read_mostly_current;
-#else
-extern ASYMFENCE_API thread_local read_mostly_reader* read_mostly_current;
-#endif
+extern ASYMFENCE_API ASYMFENCE_READER_TLS read_mostly_reader* read_mostly_current;
 
 #if ASYMFENCE_TSAN
 // TSan does not model the fences that light()/heavy() become.

@@ -61,11 +61,7 @@
 namespace asymfence {
 namespace detail {
 
-#if defined(__GNUC__) || defined(__clang__)
-__thread rcu_reader* rcu_this_reader __attribute__((tls_model("initial-exec"))) = nullptr;
-#else
-thread_local rcu_reader* rcu_this_reader = nullptr;
-#endif
+ASYMFENCE_READER_TLS rcu_reader* rcu_this_reader = nullptr;
 
 namespace {
 

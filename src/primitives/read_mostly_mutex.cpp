@@ -31,11 +31,7 @@
 namespace asymfence {
 namespace detail {
 
-#if defined(__GNUC__) || defined(__clang__)
-__thread read_mostly_reader* read_mostly_current = nullptr;
-#else
-thread_local read_mostly_reader* read_mostly_current = nullptr;
-#endif
+ASYMFENCE_READER_TLS read_mostly_reader* read_mostly_current = nullptr;
 
 namespace {
 

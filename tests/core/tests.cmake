@@ -4,18 +4,9 @@
 # override, heavy-barrier sharing and the kernel-version rules.
 set(ASYMFENCE_CORE_TESTS ${CMAKE_CURRENT_LIST_DIR})
 
-# A GoogleTest program of the core suite; each test runs in its own process.
-# TIMEOUT (seconds, default 300) bounds each test: the litmus runs need more
-# on a loaded machine, where every heavy barrier waits for a busy CPU.
+# A GoogleTest program of this suite (see asymfence_add_gtest).
 function(asymfence_core_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "" ${ARGN})
-  if(NOT ARG_TIMEOUT)
-    set(ARG_TIMEOUT 300)
-  endif()
-  add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
-  target_link_libraries(${name} PRIVATE asymfence_test_support GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
-                       PROPERTIES LABELS core TIMEOUT ${ARG_TIMEOUT})
+  asymfence_add_gtest(${name} core ${ARGN})
 endfunction()
 
 asymfence_core_test(asymfence_api_test ${ASYMFENCE_CORE_TESTS}/api_test.cpp)

@@ -3,17 +3,9 @@
 # share, hazard pointers, RCU and read_mostly_mutex.
 set(ASYMFENCE_PRIMITIVE_TESTS ${CMAKE_CURRENT_LIST_DIR})
 
-# A GoogleTest program of the primitives suite; each test runs in its own
-# process. TIMEOUT (seconds, default 300) turns a hang into a failure.
+# A GoogleTest program of this suite (see asymfence_add_gtest).
 function(asymfence_primitive_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "" ${ARGN})
-  if(NOT ARG_TIMEOUT)
-    set(ARG_TIMEOUT 300)
-  endif()
-  add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
-  target_link_libraries(${name} PRIVATE asymfence_test_support GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
-                       PROPERTIES LABELS primitives TIMEOUT ${ARG_TIMEOUT})
+  asymfence_add_gtest(${name} primitives ${ARGN})
 endfunction()
 
 # A read side's instructions in objdump's listing: SUBJECT is compiled at -O2
