@@ -16,6 +16,7 @@
 #if defined(__unix__)
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -31,10 +32,45 @@ constexpr int max_registries = 16;
 std::atomic<registry_core*> registries[max_registries];
 std::atomic<int> registry_count{0};
 
-void remember(registry_core* r) noexcept {
+int remember(registry_core* r) noexcept {
   int slot = registry_count.fetch_add(1, std::memory_order_acq_rel);
   if (slot >= max_registries) stop("more than %d per-thread registries", max_registries);
   registries[slot].store(r, std::memory_order_release);
+  return slot;
+}
+
+// One word per registry in a page that the kernel zeroes in any child
+// (MADV_WIPEONFORK, Linux >= 4.14; fork(), _Fork() and clone() without
+// CLONE_VM alike). A scanner that finds its word set knows that no fork
+// happened since the records were last known to belong to this process, and
+// skips getpid(), a system call on every scan. Where the page cannot be had,
+// every scan asks getpid().
+std::atomic<int>* fork_marks = nullptr;
+
+#if defined(__linux__) && defined(MADV_WIPEONFORK)
+void map_fork_marks() noexcept {
+  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return;
+  if (madvise(page, 4096, MADV_WIPEONFORK) != 0) {
+    munmap(page, 4096);
+    return;
+  }
+  fork_marks = new (page) std::atomic<int>[max_registries]();
+}
+pthread_once_t fork_marks_once = PTHREAD_ONCE_INIT;
+
+std::atomic<int>* fork_mark(int index) noexcept {
+  if (index < 0) return nullptr;
+  pthread_once(&fork_marks_once, map_fork_marks);
+  return fork_marks == nullptr ? nullptr : &fork_marks[index];
+}
+#else
+std::atomic<int>* fork_mark(int) noexcept { return nullptr; }
+#endif
+
+// The records belong to this process: later scans may skip getpid().
+void mark_not_forked(int index) noexcept {
+  if (std::atomic<int>* mark = fork_mark(index)) mark->store(1, std::memory_order_release);
 }
 
 int current_process() noexcept {
@@ -125,7 +161,7 @@ registry_node* registry_core::acquire() {
   const int self = current_process();
   if (process_.load(std::memory_order_acquire) == 0 &&
       process_.compare_exchange_strong(expected_process, self, std::memory_order_acq_rel)) {
-    remember(this);
+    index_.store(remember(this), std::memory_order_release);
   }
   registry_node* n = nullptr;
   for (registry_node* m = head_.load(std::memory_order_acquire); m != nullptr; m = m->next) {
@@ -179,14 +215,23 @@ void registry_core::release_all_but(registry_node* keep) noexcept {
   const int self = current_process();
   release_parent_records(keep, self);
   process_.store(self, std::memory_order_release);
+  mark_not_forked(index_.load(std::memory_order_acquire));
 }
 
 void registry_core::repair_if_forked() noexcept {
 #if defined(__unix__)
+  const int index = index_.load(std::memory_order_acquire);
+  if (std::atomic<int>* mark = fork_mark(index)) {
+    if (mark->load(std::memory_order_acquire) != 0) return;
+  }
   const int self = current_process();
   for (;;) {
     int recorded = process_.load(std::memory_order_acquire);
-    if (recorded == 0 || recorded == self) return;  // nothing acquired yet, or no fork
+    if (recorded == 0) return;  // nothing acquired yet
+    if (recorded == self) {     // no fork since
+      mark_not_forked(index);
+      return;
+    }
     if (recorded == repairing) {
       sched_yield();  // another scanner of this child is repairing
       continue;
@@ -211,6 +256,7 @@ void registry_core::repair_if_forked() noexcept {
   }
   release_parent_records(records_of_this_thread, self);
   process_.store(self, std::memory_order_release);
+  mark_not_forked(index);
 #endif
 }
 

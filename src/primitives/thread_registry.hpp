@@ -23,7 +23,8 @@
 // that no thread of the child will end). fork() runs an atfork handler that
 // releases every record not held by the forking thread; children made without
 // the handlers (_Fork, a raw clone) are noticed by scanners, which compare the
-// process id, and repaired the same way when the scanning thread is the one
+// process id (a word that fork wipes spares them the system call), and
+// repaired the same way when the scanning thread is the one
 // that forked (its thread id equals the process id). Any other case stops the
 // process with a message: it is never silently wrong and never hangs.
 #ifndef ASYMFENCE_SRC_PRIMITIVES_THREAD_REGISTRY_HPP
@@ -89,6 +90,7 @@ class registry_core {
   // Process id the records belong to; 0 before first use, -1 while a child
   // made without atfork handlers is being repaired.
   std::atomic<int> process_{0};
+  std::atomic<int> index_{-1};  // place among the registries (fork handler, fork marks)
 };
 
 // The typed face: Record derives from registry_node and provides
