@@ -40,6 +40,10 @@ struct mechanism {
   int (*issue)() noexcept;
   // What an operator can do when this mechanism fails with the given errno.
   const char* (*remedy)(int error) noexcept;
+  // Whether issue() may run on a thread whose own issue() a signal handler
+  // interrupted (a plain system call may; the mprotect trick toggles one
+  // shared page, so a nested call would change it under the interrupted one).
+  bool reentrant = false;
 };
 
 extern const mechanism membarrier_private_expedited_mechanism;

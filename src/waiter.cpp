@@ -2,6 +2,7 @@
 #include "waiter.hpp"
 
 #include <climits>
+#include <ctime>
 #include <thread>
 
 #if defined(__linux__)
@@ -13,11 +14,15 @@
 namespace asymfence::detail {
 
 #if defined(__linux__)
-void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
+void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                      std::uint32_t limit_ms) noexcept {
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
   // The kernel rechecks the value under its lock, so a wake between our check
-  // and the sleep is not lost. EAGAIN and EINTR just return to the caller's loop.
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+  // and the sleep is not lost. EAGAIN, EINTR and ETIMEDOUT just return to the
+  // caller's loop.
+  timespec limit{static_cast<time_t>(limit_ms / 1000),
+                 static_cast<long>(limit_ms % 1000) * 1'000'000L};
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &limit,
           nullptr, 0);
 }
 
@@ -26,7 +31,8 @@ void wake_all(std::atomic<std::uint32_t>& word) noexcept {
           nullptr, 0);
 }
 #else
-void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
+void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                      std::uint32_t) noexcept {
   if (word.load(std::memory_order_acquire) == expected) std::this_thread::yield();
 }
 

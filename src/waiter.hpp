@@ -8,8 +8,10 @@
 
 namespace asymfence::detail {
 
-// Blocks while word == expected (may return early, spuriously).
-void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept;
+// Blocks while word == expected, for at most about limit_ms milliseconds
+// (may return early, spuriously).
+void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                      std::uint32_t limit_ms) noexcept;
 
 // Wakes every thread blocked in wait_while_equal on word.
 void wake_all(std::atomic<std::uint32_t>& word) noexcept;
