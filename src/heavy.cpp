@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <thread>
 
@@ -51,9 +52,16 @@ constexpr std::uint32_t in_flight = 1;    // a leader is issuing a barrier
 constexpr std::uint32_t has_sleeper = 2;  // a waiter sleeps until it completes
 constexpr std::uint32_t one_barrier = 4;  // the count of barriers completed
 
-alignas(64) std::atomic<std::uint32_t> sequence{0};
-// Barriers completed through `sequence`, for tickets; only leaders write it.
-alignas(64) std::atomic<std::uint64_t> completed{0};
+// `completed` counts the barriers completed through `sequence`, for tickets;
+// only leaders write it, just before their completing RMW on `sequence`, so
+// the two share a cache line.
+struct alignas(64) slow_path_words {
+  std::atomic<std::uint32_t> sequence{0};
+  std::atomic<std::uint64_t> completed{0};
+};
+slow_path_words words;
+std::atomic<std::uint32_t>& sequence = words.sequence;
+std::atomic<std::uint64_t>& completed = words.completed;
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free &&
                   std::atomic<std::uint64_t>::is_always_lock_free,
               "the slow path must be usable from signal handlers");
