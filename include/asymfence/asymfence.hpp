@@ -153,13 +153,13 @@ ASYMFENCE_API bool try_heavy() noexcept;
 // kept for any time stays completed once it is. Pass only tickets that
 // start_heavy() returned (a value-initialized one reads as completed).
 struct heavy_ticket {
-  std::uint64_t target;  // barriers completed when the ticket is; 0 for the fence strategy
+  std::uint64_t target;  // the count of completed barriers that completes it; 0: fence strategy
 };
 ASYMFENCE_API heavy_ticket start_heavy() noexcept;
 ASYMFENCE_API bool heavy_completed(heavy_ticket ticket) noexcept;
 
-// Async-signal safety. Once selection has completed (init() has returned, as
-// it does at load time, or any function of this header has returned once),
+// Async-signal safety. Once selection has completed (it runs at load time;
+// init() or any function of this header has returned once),
 // heavy(), try_heavy(), start_heavy(), heavy_completed(), active_strategy()
 // and stats() may be called from a signal handler: they take no lock,
 // allocate nothing, and leave errno as they found it. A handler that

@@ -132,6 +132,20 @@ bool usable_here(strategy s, std::string* reason) {
   return true;
 }
 
+// Why the timer cases cannot run here, or "".
+std::string reason_to_skip_timer(strategy s) {
+  if (!asymfence::test::emulator_name().empty()) {
+    return "signals are delivered by " + asymfence::test::emulator_name();
+  }
+  if (ASYMFENCE_TSAN) {
+    return "ThreadSanitizer delivers asynchronous signals only at its own safe points, so a "
+           "handler never interrupts heavy()";
+  }
+  std::string reason;
+  if (!usable_here(s, &reason)) return std::string(asymfence::to_string(s)) + ": " + reason;
+  return "";
+}
+
 asymfence::test::child_result run_timer_case(strategy s, double seconds) {
   return asymfence::test::run_in_child(
       [s, seconds] {
@@ -141,9 +155,8 @@ asymfence::test::child_result run_timer_case(strategy s, double seconds) {
 }
 
 void expect_nested_calls_finish(strategy s, double seconds) {
-  ASYMFENCE_SKIP_UNDER_EMULATOR("signals are delivered by the emulator");
-  std::string reason;
-  if (!usable_here(s, &reason)) GTEST_SKIP() << asymfence::to_string(s) << ": " << reason;
+  const std::string skip = reason_to_skip_timer(s);
+  if (!skip.empty()) GTEST_SKIP() << skip;
   const asymfence::test::child_result r = run_timer_case(s, seconds);
   std::printf("%s", r.output.c_str());
   EXPECT_TRUE(r.exited && r.code == 0)
@@ -163,9 +176,8 @@ TEST(SignalHandler, HeavyInterruptedByAHandlerCallingHeavyFinishesWithGlobal) {
 // The mprotect trick toggles one shared page: a nested barrier would change
 // its protection under the interrupted one, so heavy() stops instead.
 TEST(SignalHandler, HeavyInterruptedByAHandlerCallingHeavyStopsWithMprotect) {
-  ASYMFENCE_SKIP_UNDER_EMULATOR("signals are delivered by the emulator");
-  std::string reason;
-  if (!usable_here(strategy::mprotect, &reason)) GTEST_SKIP() << "mprotect: " << reason;
+  const std::string skip = reason_to_skip_timer(strategy::mprotect);
+  if (!skip.empty()) GTEST_SKIP() << skip;
   const asymfence::test::child_result r = run_timer_case(strategy::mprotect, 1.5);
   std::printf("[ signals  ] mprotect: %s", r.output.c_str());
   ASSERT_TRUE(r.signaled && r.signal == SIGABRT)

@@ -176,9 +176,11 @@ void expect_transient_errors_waited_out(int failures) {
         "[ retries  ] %s x %d: %llu retries, %llu switches\n", errno_label(error).c_str(), failures,
         static_cast<unsigned long long>(after.transient_retries - before.transient_retries),
         static_cast<unsigned long long>(after.strategy_switches - before.strategy_switches));
-    EXPECT_EQ(after.transient_retries - before.transient_retries, static_cast<std::uint64_t>(failures));
+    EXPECT_EQ(after.transient_retries - before.transient_retries,
+              static_cast<std::uint64_t>(failures));
     EXPECT_EQ(after.strategy_switches, before.strategy_switches);
-    EXPECT_EQ(counts().membarrier_private_expedited.load(), static_cast<std::uint64_t>(failures) + 1);
+    EXPECT_EQ(counts().membarrier_private_expedited.load(),
+              static_cast<std::uint64_t>(failures) + 1);
     EXPECT_EQ(active_strategy(), strategy::membarrier_private_expedited);
   }
 }
