@@ -61,21 +61,29 @@ int tracking_mprotect(void* addr, std::size_t len, int prot) noexcept {
   return result;
 }
 
-// The child's body: heavy() a few times, each reaching the mechanism. Exit
-// codes say what went wrong; 0 is success. Prints "in flight at fork: N".
-int child_body(strategy expected) {
-  const int at_fork = in_flight.load();
+// The child's body: heavy() a few times, each reaching the mechanism; with
+// poll_first, first a ticket polled until complete (so that the first call to
+// meet a barrier copied from the parent is a poll). Exit codes say what went
+// wrong; 0 is success. Prints "in flight at fork: N".
+int child_body(strategy expected, bool poll_first) {
+  // write(2), not stdio: the child exits with _exit(), and its stdio buffer
+  // may still hold the parent's unflushed output. The first line comes
+  // before any call, so that it shows also for a child that hangs.
+  char line[160];
+  int len = std::snprintf(line, sizeof line, "in flight at fork: %d\n", in_flight.load());
+  if (len > 0) (void)!::write(STDOUT_FILENO, line, static_cast<std::size_t>(len));
+  if (poll_first) {
+    const asymfence::heavy_ticket ticket = asymfence::start_heavy();
+    while (!asymfence::heavy_completed(ticket)) std::this_thread::yield();
+  }
   asymfence::test::counts().reset();
   const asymfence::statistics before = asymfence::stats();
   for (int i = 0; i < heavy_calls_per_child; ++i) asymfence::heavy();
   const asymfence::statistics after = asymfence::stats();
-  // write(2), not stdio: the child exits with _exit(), and its stdio buffer
-  // may still hold the parent's unflushed output.
-  char line[160];
-  int len = std::snprintf(
-      line, sizeof line, "in flight at fork: %d; barriers %llu, by the mechanism %llu\n", at_fork,
-      static_cast<unsigned long long>(after.barriers_issued - before.barriers_issued),
-      static_cast<unsigned long long>(asymfence::test::mechanism_barriers(expected)));
+  len =
+      std::snprintf(line, sizeof line, "barriers %llu, by the mechanism %llu\n",
+                    static_cast<unsigned long long>(after.barriers_issued - before.barriers_issued),
+                    static_cast<unsigned long long>(asymfence::test::mechanism_barriers(expected)));
   if (len > 0) (void)!::write(STDOUT_FILENO, line, static_cast<std::size_t>(len));
   if (asymfence::active_strategy() != expected) return 2;
   if (after.heavy_calls - before.heavy_calls != heavy_calls_per_child) return 3;
@@ -109,8 +117,8 @@ void fork_while_heavy_runs(const char* forced_name) {
   std::thread forker([&] {
     // Stops at the first failure: a hanging child costs its whole timeout.
     for (int i = 0; i < children && failures.empty(); ++i) {
-      asymfence::test::child_result r =
-          asymfence::test::run_in_child([s] { return child_body(s); }, child_timeout_seconds);
+      asymfence::test::child_result r = asymfence::test::run_in_child(
+          [s, i] { return child_body(s, i % 2 == 1); }, child_timeout_seconds);
       if (!r.exited || r.code != 0) {
         failures.push_back(
             "child " + std::to_string(i) + ": " +
@@ -233,8 +241,8 @@ constexpr int unhandled_child_seconds = 20;
 // Runs in a child of the test process, which keeps the forced strategy and
 // the grandchildren away from the test process: one thread loops on heavy()
 // while this one makes children without atfork handlers, each as soon as a
-// barrier is in flight; every child calls heavy() and exits. Returns 0 when
-// all finished in time.
+// barrier is in flight; every child calls heavy() (every other one polls a
+// ticket first) and exits. Returns 0 when all finished in time.
 int fork_without_handlers_while_heavy_runs(const char* forced_name, fork_kind kind,
                                            bool pid_marks) {
   if (pid_marks) asymfence::detail::use_pid_marks_for_testing();
@@ -259,7 +267,7 @@ int fork_without_handlers_while_heavy_runs(const char* forced_name, fork_kind ki
     while (in_flight.load() == 0 && std::chrono::steady_clock::now() < give_up) {
     }
     const pid_t pid = fork_without_handlers(kind);
-    if (pid == 0) ::_exit(child_body(r.selected));
+    if (pid == 0) ::_exit(child_body(r.selected, i % 2 == 1));
     if (pid > 0) pids.push_back(pid);
   }
   const reaped done = reap_with_deadline(pids, unhandled_child_seconds);
