@@ -12,6 +12,12 @@ void asymfence_heavy(void) { asymfence::heavy(); }
 
 int asymfence_try_heavy(void) { return asymfence::try_heavy() ? 1 : 0; }
 
+uint64_t asymfence_start_heavy(void) { return asymfence::start_heavy().target; }
+
+int asymfence_heavy_completed(uint64_t ticket) {
+  return asymfence::heavy_completed(asymfence::heavy_ticket{ticket}) ? 1 : 0;
+}
+
 int asymfence_init(void) {
   asymfence::init_result r = asymfence::init();
   return r ? 0 : r.error;

@@ -8,6 +8,10 @@
 
 #include "mechanism.hpp"
 
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
+
 namespace asymfence::detail {
 namespace {
 
@@ -19,8 +23,14 @@ void vreport(const char* format, va_list args) noexcept {
   if (len > sizeof line - 2) len = sizeof line - 2;
   line[len] = '\n';
   line[len + 1] = '\0';
+#if defined(_WIN32)
   std::fputs(line, stderr);
   std::fflush(stderr);
+#else
+  // write(2), not stdio: a stop may come from a signal handler that
+  // interrupted a thread holding the stderr lock.
+  (void)!::write(STDERR_FILENO, line, len + 1);
+#endif
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ const char* remedy(int) noexcept { return "a fence cannot fail"; }
 
 }  // namespace
 
-const mechanism fence_mechanism = {strategy::fence, check, prepare, issue, remedy};
+const mechanism fence_mechanism = {strategy::fence, check,  prepare,
+                                   issue,           remedy, /*reentrant=*/true};
 
 }  // namespace asymfence::detail

@@ -36,10 +36,15 @@ struct mechanism {
   // Readies it for use (registration, page set-up). On false, reason says why.
   bool (*prepare)(reason_buffer& reason) noexcept;
   // Issues one process-wide barrier. Returns 0, or the errno of a failure that
-  // the mechanism could not recover from itself. Called by one thread at a time.
+  // the mechanism could not recover from itself. Called by one thread at a
+  // time, and again on that thread by a signal handler only where `reentrant`.
   int (*issue)() noexcept;
   // What an operator can do when this mechanism fails with the given errno.
   const char* (*remedy)(int error) noexcept;
+  // Whether issue() may run on a thread whose own issue() a signal handler
+  // interrupted (a plain system call may; the mprotect trick toggles one
+  // shared page, so a nested call would change it under the interrupted one).
+  bool reentrant = false;
 };
 
 extern const mechanism membarrier_private_expedited_mechanism;

@@ -77,10 +77,12 @@ int issue_private_expedited() noexcept {
   int error = errno;
   if (error != EPERM) return error;
   // EPERM means "not registered": the registration was lost (a CRIU
-  // restore). Register again and retry once.
+  // restore). Register again and retry once; count the registration only
+  // when it recovered the call.
   if (register_private_expedited() != 0) return EPERM;
+  if (os.membarrier(cmd_private_expedited, 0, 0) != 0) return errno;
   count_reregistration();
-  return os.membarrier(cmd_private_expedited, 0, 0) == 0 ? 0 : errno;
+  return 0;
 }
 
 bool check_global(const system_facts& facts, reason_buffer& reason) noexcept {
@@ -127,11 +129,15 @@ bool private_expedited_trusted(bool riscv, const char* release) noexcept {
   return !riscv || kernel_release_at_least(release, 6, 9);
 }
 
-const mechanism membarrier_private_expedited_mechanism = {
-    strategy::membarrier_private_expedited, check_private_expedited, prepare_private_expedited,
-    issue_private_expedited, membarrier_remedy};
+const mechanism membarrier_private_expedited_mechanism = {strategy::membarrier_private_expedited,
+                                                          check_private_expedited,
+                                                          prepare_private_expedited,
+                                                          issue_private_expedited,
+                                                          membarrier_remedy,
+                                                          /*reentrant=*/true};
 
-const mechanism membarrier_global_mechanism = {strategy::membarrier_global, check_global,
-                                               prepare_nothing, issue_global, membarrier_remedy};
+const mechanism membarrier_global_mechanism = {
+    strategy::membarrier_global, check_global,      prepare_nothing, issue_global,
+    membarrier_remedy,           /*reentrant=*/true};
 
 }  // namespace asymfence::detail

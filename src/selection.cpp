@@ -12,11 +12,9 @@
 #include "errors.hpp"
 #include "membarrier.hpp"
 #include "os_seam.hpp"
+#include "process_mark.hpp"
+#include "signal_safety.hpp"
 #include "testing.hpp"
-
-#if defined(__unix__)
-#include <pthread.h>
-#endif
 
 #ifndef ENOTSUP
 #define ENOTSUP 95
@@ -162,13 +160,39 @@ strategy select_now() noexcept {
   return chosen->id;
 }
 
+// Set while this thread selects: a call from a signal handler that
+// interrupted it must not wait for itself.
+ASYMFENCE_SIGNAL_SAFE_THREAD_LOCAL bool selecting_here = false;
+// How often a waiter checks whether the selection it waits for was copied
+// from the parent of this forked process (with no thread to finish it).
+constexpr unsigned yields_between_checks = 64;
+
+// The selecting thread sets the selection mark before it publishes
+// `selecting` (process_mark.hpp), so a waiter that sees `selecting` while the
+// mark is not this process's takes the selection over (one waiter wins).
 int select_or_wait() noexcept {
   int current = state.load(std::memory_order_acquire);
+  unsigned yields = 0;
   while (current < 0) {
-    if (current == state_unselected &&
-        state.compare_exchange_strong(current, state_selecting, std::memory_order_acquire)) {
+    if (selecting_here) {
+      stop(
+          "asymfence was called from a signal handler that interrupted its selection on the "
+          "same thread; selection is not async-signal-safe. Remedy: call asymfence::init() "
+          "before installing the handler");
+    }
+    bool mine = false;
+    if (current == state_unselected) {
+      set_for_this_process(process_mark::selection);
+      mine = state.compare_exchange_strong(current, state_selecting, std::memory_order_acq_rel);
+    } else if (++yields % yields_between_checks == 0 &&
+               !set_by_this_process(process_mark::selection)) {
+      mine = claim_for_this_process(process_mark::selection);
+    }
+    if (mine) {
+      selecting_here = true;
       current = static_cast<int>(select_now());
       state.store(current, std::memory_order_release);
+      selecting_here = false;
       break;
     }
     std::this_thread::yield();  // another thread is selecting (only at start-up)
@@ -176,16 +200,6 @@ int select_or_wait() noexcept {
   }
   return current;
 }
-
-#if defined(__unix__)
-// A child forked while another thread was selecting would wait forever for it.
-void reset_selection_in_child() noexcept {
-  if (state.load(std::memory_order_relaxed) == state_selecting) {
-    state.store(state_unselected, std::memory_order_relaxed);
-  }
-}
-const int fork_handler_registered = pthread_atfork(nullptr, nullptr, reset_selection_in_child);
-#endif
 
 // Selects at load time, so that registration happens before the program
 // starts threads (registering later costs an RCU grace period).
@@ -269,9 +283,9 @@ strategy active_strategy() noexcept {
 }
 
 init_result init() noexcept {
-  detail::ensure_selected();
+  const detail::mechanism* in_force = detail::ensure_selected();
   init_result result;
-  result.selected = detail::found.selected;
+  result.selected = in_force == nullptr ? strategy::none : in_force->id;
   result.error = detail::found.error;
   result.message = detail::found.message;
   return result;

@@ -16,6 +16,11 @@ ASYMFENCE_API init_result reselect_for_testing() noexcept;
 // call of any API function selects (to test concurrent first use).
 ASYMFENCE_API void unselect_for_testing() noexcept;
 
+// Makes the library tell its own in-progress state from state copied from a
+// parent process by getpid(), as where the kernel lacks MADV_WIPEONFORK
+// (src/process_mark.hpp). No other thread may be using the library.
+ASYMFENCE_API void use_pid_marks_for_testing() noexcept;
+
 }  // namespace asymfence::detail
 
 #endif

@@ -15,19 +15,26 @@
 namespace asymfence::detail {
 
 #if defined(__linux__)
-void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
+namespace {
+// The kernel rechecks the value under its lock, so a wake between our check
+// and the sleep is not lost. EAGAIN, EINTR and ETIMEDOUT just return to the
+// caller's loop.
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                const timespec* timeout) noexcept {
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
-  // The kernel rechecks the value under its lock, so a wake between our check
-  // and the sleep is not lost. EAGAIN and EINTR just return to the caller's loop.
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, timeout,
           nullptr, 0);
+}
+}  // namespace
+
+void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
+  futex_wait(word, expected, nullptr);
 }
 
 void wait_while_equal_for(std::atomic<std::uint32_t>& word, std::uint32_t expected,
                           long nanoseconds) noexcept {
   const timespec timeout{nanoseconds / 1'000'000'000, nanoseconds % 1'000'000'000};
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
-          &timeout, nullptr, 0);
+  futex_wait(word, expected, &timeout);
 }
 
 void wake_all(std::atomic<std::uint32_t>& word) noexcept {

@@ -57,9 +57,12 @@ ASYMFENCE_API strategy active_strategy() noexcept;
 
 // What init() found.
 struct init_result {
-  strategy selected = strategy::none;  // strategy::none on failure
-  int error = 0;                       // errno-style cause on failure, 0 on success
-  const char* message = "";            // why no sound strategy exists; "" on success
+  // The strategy in force: the one selection chose or, after its mechanism
+  // failed at run time, the one heavy() moved to (selection() keeps what
+  // selection chose). strategy::none on failure.
+  strategy selected = strategy::none;
+  int error = 0;             // errno-style cause on failure, 0 on success
+  const char* message = "";  // why no sound strategy exists; "" on success
   explicit operator bool() const noexcept { return selected != strategy::none; }
 };
 
@@ -68,15 +71,23 @@ struct init_result {
 // before starting threads when you want registration to happen before them
 // (registering later costs an RCU grace period) or want to test the outcome.
 // Never stops the process: a missing or refused strategy is reported here.
+// Later calls report the strategy in force (see init_result::selected).
 ASYMFENCE_API init_result init() noexcept;
 
 // Counters kept by the slow path, for diagnostics.
 struct statistics {
-  std::uint64_t heavy_calls;        // heavy() and successful try_heavy() calls completed
-  std::uint64_t barriers_issued;    // process-wide barriers actually issued
-  std::uint64_t reregistrations;    // PRIVATE_EXPEDITED registrations redone after EPERM
-  std::uint64_t transient_retries;  // system calls retried after EINTR/EAGAIN/ENOMEM
-  std::uint64_t strategy_switches;  // moves to the next sound strategy after a failure
+  // heavy() calls, try_heavy() calls that returned true and heavy_completed()
+  // calls that returned true
+  std::uint64_t heavy_calls;
+  // process-wide barriers issued (shared ones once; a call nested in a signal
+  // handler issues its own)
+  std::uint64_t barriers_issued;
+  // PRIVATE_EXPEDITED registrations redone after EPERM that recovered the call
+  std::uint64_t reregistrations;
+  // system calls retried after EINTR/EAGAIN/ENOMEM (with backoff, see docs/design.md)
+  std::uint64_t transient_retries;
+  // moves to the next sound strategy after a failure
+  std::uint64_t strategy_switches;
 };
 ASYMFENCE_API statistics stats() noexcept;
 
@@ -129,23 +140,40 @@ ASYMFENCE_API bool try_heavy() noexcept;
 // The polling form of heavy(), for a thread that must never wait behind
 // another caller yet must make progress (a reclaimer under sustained heavy()
 // load, where try_heavy() may keep failing). start_heavy() records the
-// arrival, ordering everything the caller did before it like a heavy() would,
-// and starts a barrier itself when none is in flight; heavy_completed(t)
-// returns true once a barrier that began after that arrival has completed,
-// and from then on the caller has heavy()'s guarantee for what it does after
-// the call that returned true. A poll never waits behind another caller: it
-// leads a barrier itself when none is in flight (waiting only for that one),
-// and a ticket completes within two barriers issued after start_heavy(), so
-// repeated polls finish even when every other caller keeps issuing heavy().
-// Accesses made between the two calls are not ordered by the barrier.
-// Tickets stay valid however long they are kept: a stale ticket reads as
-// completed, never the other way round.
+// arrival, ordering everything the caller did before it as heavy() would, and
+// starts a barrier itself when none is in flight; heavy_completed(t) returns
+// true once a barrier that began after that arrival has completed, and from
+// then on the caller has heavy()'s guarantee for what it does after the call
+// that returned true. Accesses made between the two calls are not ordered by
+// the barrier. A poll never waits behind another caller: it leads a barrier
+// itself when none is in flight (waiting only for its own), and answers false
+// while another thread's barrier is in flight. A ticket completes once two
+// barriers have completed after start_heavy() returned, so polls finish even
+// while other threads keep calling heavy(). Tickets count in 64 bits: a ticket
+// kept for any time stays completed once it is. Pass only tickets that
+// start_heavy() returned (a value-initialized one reads as completed).
 struct heavy_ticket {
-  std::uint32_t target = 0;  // sequence value at which the needed barrier is complete
-  bool done = false;         // complete at creation (no barrier needed: fence strategy)
+  std::uint64_t target;  // the count of completed barriers that completes it; 0: fence strategy
 };
 ASYMFENCE_API heavy_ticket start_heavy() noexcept;
 ASYMFENCE_API bool heavy_completed(heavy_ticket ticket) noexcept;
+
+// Async-signal safety. Once selection has completed (it runs at load time;
+// init() or any function of this header has returned once),
+// heavy(), try_heavy(), start_heavy(), heavy_completed(), active_strategy()
+// and stats() may be called from a signal handler: they take no lock,
+// allocate nothing, and leave errno as they found it. A handler that
+// interrupted one of the barrier calls on the same thread gets a barrier that
+// began after its call: with membarrier_private_expedited, membarrier_global
+// and fence it issues one of its own; the mprotect trick cannot be nested
+// (one shared page), so there heavy() stops the process with a message and
+// try_heavy() and heavy_completed() answer false. Not async-signal-safe: the
+// first call, which runs selection (a handler that interrupts selection on
+// its own thread stops the process with a message), init() and selection(),
+// and the failure path of a mechanism (the warning or stop message is
+// formatted with vsnprintf and strerror); a call nested in a handler never
+// moves to another strategy, it stops the process if its mechanism keeps
+// failing.
 
 // P1202 names. A relaxed fence has no effect; any other order is a full
 // (seq_cst) light or heavy barrier.

@@ -208,13 +208,12 @@ std::size_t reclaim(hazard_pointer_link* list,
 heavy_ticket start_scan_barrier() noexcept {
   if (void (*barrier)() = scan_barrier_override.load(std::memory_order_acquire)) {
     barrier();
-    return heavy_ticket{0, true};
+    return heavy_ticket{0};  // target 0: already complete
   }
   return start_heavy();  // B: pairs with A in hazard_pointer.hpp (try_protect)
 }
 
 bool scan_barrier_completed(heavy_ticket t) noexcept {
-  if (t.done && scan_barrier_override.load(std::memory_order_acquire) != nullptr) return true;
   return heavy_completed(t);  // B (completion): pairs with A
 }
 

@@ -12,11 +12,11 @@
 #include <cstdlib>
 
 #include "../errors.hpp"
+#include "../process_mark.hpp"
 
 #if defined(__unix__)
 #include <pthread.h>
 #include <sched.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -28,7 +28,7 @@ constexpr int repairing = -1;  // registry_core::process_ while a repair runs
 
 // Registries that hold records, for the fork handler. There are three
 // primitives; the bound leaves room for test registries.
-constexpr int max_registries = 16;
+constexpr int max_registries = registry_marks;
 std::atomic<registry_core*> registries[max_registries];
 std::atomic<int> registry_count{0};
 
@@ -39,38 +39,15 @@ int remember(registry_core* r) noexcept {
   return slot;
 }
 
-// One word per registry in a page that the kernel zeroes in any child
-// (MADV_WIPEONFORK, Linux >= 4.14; fork(), _Fork() and clone() without
-// CLONE_VM alike). A scanner that finds its word set knows that no fork
-// happened since the records were last known to belong to this process, and
-// skips getpid(), a system call on every scan. Where the page cannot be had,
-// every scan asks getpid().
-std::atomic<int>* fork_marks = nullptr;
-
-#if defined(__linux__) && defined(MADV_WIPEONFORK)
-void map_fork_marks() noexcept {
-  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (page == MAP_FAILED) return;
-  if (madvise(page, 4096, MADV_WIPEONFORK) != 0) {
-    munmap(page, 4096);
-    return;
-  }
-  fork_marks = new (page) std::atomic<int>[max_registries]();
+// A fork mark per registry (process_mark.hpp): set while its records are
+// known to belong to this process, so that a scan skips getpid() (a system
+// call) where the marks lie on a page that children receive zeroed.
+process_mark registry_mark(int index) noexcept {
+  return static_cast<process_mark>(static_cast<int>(process_mark::registry_first) + index);
 }
-pthread_once_t fork_marks_once = PTHREAD_ONCE_INIT;
 
-std::atomic<int>* fork_mark(int index) noexcept {
-  if (index < 0) return nullptr;
-  pthread_once(&fork_marks_once, map_fork_marks);
-  return fork_marks == nullptr ? nullptr : &fork_marks[index];
-}
-#else
-std::atomic<int>* fork_mark(int) noexcept { return nullptr; }
-#endif
-
-// The records belong to this process: later scans may skip getpid().
 void mark_not_forked(int index) noexcept {
-  if (std::atomic<int>* mark = fork_mark(index)) mark->store(1, std::memory_order_release);
+  if (index >= 0) set_for_this_process(registry_mark(index));
 }
 
 int current_process() noexcept {
@@ -221,9 +198,7 @@ void registry_core::release_all_but(registry_node* keep) noexcept {
 void registry_core::repair_if_forked() noexcept {
 #if defined(__unix__)
   const int index = index_.load(std::memory_order_acquire);
-  if (std::atomic<int>* mark = fork_mark(index)) {
-    if (mark->load(std::memory_order_acquire) != 0) return;
-  }
+  if (index >= 0 && set_by_this_process(registry_mark(index))) return;
   const int self = current_process();
   for (;;) {
     int recorded = process_.load(std::memory_order_acquire);

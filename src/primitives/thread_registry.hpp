@@ -23,7 +23,7 @@
 // that no thread of the child will end). fork() runs an atfork handler that
 // releases every record not held by the forking thread; children made without
 // the handlers (_Fork, a raw clone) are noticed by scanners, which compare the
-// process id (a word that fork wipes spares them the system call), and
+// process id (a fork mark, process_mark.hpp, spares them the system call), and
 // repaired the same way when the scanning thread is the one
 // that forked (its thread id equals the process id). Any other case stops the
 // process with a message: it is never silently wrong and never hangs.

@@ -3,6 +3,7 @@
    and the program exits non-zero when any check fails. */
 #include <asymfence/asymfence.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,8 @@ static int is_valid_strategy_name(const char* name) {
 
 int main(void) {
   const char* name;
+  uint64_t ticket;
+  long polls = 0;
   int result = asymfence_init();
   check(result == 0, "asymfence_init() returns 0");
   check(asymfence_init_message() != NULL && asymfence_init_message()[0] == '\0',
@@ -44,6 +47,10 @@ int main(void) {
   asymfence_light();
   asymfence_heavy();
   check(asymfence_try_heavy() == 1, "asymfence_try_heavy() succeeds when uncontended");
+  ticket = asymfence_start_heavy();
+  while (!asymfence_heavy_completed(ticket) && polls < 1000000) ++polls;
+  check(asymfence_heavy_completed(ticket) == 1, "a ticket completes");
+  check(asymfence_heavy_completed(ticket) == 1, "a completed ticket stays completed");
   check(strcmp(asymfence_strategy_name(), name) == 0, "the strategy stays the same");
 
   printf("strategy: %s, failures: %d\n", name, failures);

@@ -8,7 +8,10 @@
 // - the sharing rule itself, checked deterministically through the seam, with
 //   a deliberately wrong heavy() that the same check must catch;
 // - try_heavy(): false at once while another caller's barrier is in flight,
-//   true when idle.
+//   true when idle;
+// - the polling form (start_heavy(), heavy_completed()): the same rule, and a
+//   bound on the polls a ticket needs under sustained heavy() load, which
+//   try_heavy() in its place (the control) exceeds.
 #include <asymfence/asymfence.hpp>
 #include <asymfence/diagnostics.hpp>
 
@@ -18,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -232,6 +236,11 @@ bool real_heavy() {
   return true;
 }
 bool real_try_heavy() { return asymfence::try_heavy(); }
+bool polled_heavy() {
+  const asymfence::heavy_ticket ticket = asymfence::start_heavy();
+  while (!asymfence::heavy_completed(ticket)) std::this_thread::yield();
+  return true;
+}
 
 // Deliberately wrong: a caller that finds a barrier in flight returns as
 // soon as that barrier completes, although it may have started before the
@@ -333,6 +342,145 @@ TEST_F(SharingRule, TryHeavyFailsAtOnceWhileAnotherBarrierIsInFlight) {
   EXPECT_TRUE(asymfence::try_heavy()) << "try_heavy() failed with nothing in flight";
   EXPECT_EQ(logged.started.load(), started_idle + 1) << "its barrier must reach the mechanism";
   EXPECT_EQ(logged.completed.load(), logged.started.load());
+}
+
+TEST_F(SharingRule, CompletedTicketObeysTheSameRule) {
+  const rule_outcome polled = check_sharing_rule(polled_heavy);
+  std::printf("[ rule     ] start_heavy() + heavy_completed(): %llu calls, %llu violations\n",
+              static_cast<unsigned long long>(polled.calls),
+              static_cast<unsigned long long>(polled.violations));
+  EXPECT_EQ(polled.calls, static_cast<std::uint64_t>(rule_threads) * rule_calls_per_thread);
+  EXPECT_EQ(polled.violations, 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Progress of the polling form under sustained heavy() load: 16 threads loop
+// on heavy() (on a 2-core machine) while one thread takes tickets. After each
+// poll that returns false it waits until one more barrier has completed in
+// the mechanism (logged.completed grows), then polls again.
+//
+// The bound, from the design: let S be logged.started read just after
+// start_heavy() returned. At most one barrier is in flight at a time, so a
+// barrier numbered S+2 or later began after the arrival (S+1 may be the one
+// in flight at the arrival), and once S+3 has completed in the mechanism, S+2
+// has completed in the library (S+3's leader started it after S+2's
+// completing step). So a poll made when logged.completed >= S+3 returns true.
+// logged.completed is at least S-1 at the first poll and grows by one or more
+// before each further poll: a ticket takes at most 5 polls.
+//
+// The control: try_heavy() in place of heavy_completed(), each false answer
+// followed by the same wait. It may fail at every try while others keep
+// barriers in flight, so it must break the bound (that is the starvation the
+// polling form exists for).
+
+constexpr int load_threads = 16;
+constexpr int polls_bound = 5;
+constexpr double polling_seconds = 3.0;
+constexpr int minimum_tickets = 100;
+constexpr int control_tickets = 10;
+
+struct polling_outcome {
+  int tickets = 0;
+  int violations = 0;  // false answers although logged.completed >= S+3
+  int max_polls = 0;
+  std::map<int, int> polls_per_ticket;  // polls -> tickets
+};
+
+// `attempt(first)` starts a ticket when `first` and answers whether the
+// barrier is complete. Runs for `seconds`, and at least `min_tickets`.
+template <typename Attempt>
+polling_outcome poll_under_load(Attempt attempt, double seconds, int min_tickets) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> load;
+  for (int t = 0; t < load_threads; ++t) {
+    load.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) asymfence::heavy();
+    });
+  }
+  polling_outcome out;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end || out.tickets < min_tickets) {
+    int polls = 0;
+    std::uint64_t s = 0;
+    for (;;) {
+      const std::uint64_t completed = logged.completed.load(std::memory_order_seq_cst);
+      const bool done = attempt(polls == 0);
+      if (polls == 0) s = logged.started.load(std::memory_order_seq_cst);
+      ++polls;
+      if (done) break;
+      if (completed >= s + 3) ++out.violations;
+      while (logged.completed.load(std::memory_order_seq_cst) == completed) {
+        std::this_thread::yield();
+      }
+    }
+    ++out.tickets;
+    ++out.polls_per_ticket[polls];
+    if (polls > out.max_polls) out.max_polls = polls;
+  }
+  stop.store(true);
+  for (std::thread& t : load) t.join();
+  return out;
+}
+
+// "1: n1, 2: n2, ..." up to the bound, then the tickets that needed more.
+std::string distribution(const polling_outcome& o) {
+  std::string text;
+  int more = 0;
+  for (const auto& [polls, tickets] : o.polls_per_ticket) {
+    if (polls > polls_bound) {
+      more += tickets;
+      continue;
+    }
+    text += (text.empty() ? "" : ", ") + std::to_string(polls) + ": " + std::to_string(tickets);
+  }
+  if (more > 0) {
+    text += std::string(text.empty() ? "" : ", ") + "more than " + std::to_string(polls_bound) +
+            ": " + std::to_string(more);
+  }
+  return text;
+}
+
+TEST_F(SharingRule, EveryTicketCompletesWithinFivePollsUnderSustainedHeavyLoad) {
+  asymfence::heavy_ticket ticket{};
+  const polling_outcome polled = poll_under_load(
+      [&](bool first) {
+        if (first) ticket = asymfence::start_heavy();
+        return asymfence::heavy_completed(ticket);
+      },
+      polling_seconds, minimum_tickets);
+  std::printf(
+      "[ polling  ] %d threads in heavy(): %d tickets, polls per ticket {%s}, max %d, "
+      "%d violations\n",
+      load_threads, polled.tickets, distribution(polled).c_str(), polled.max_polls,
+      polled.violations);
+
+  int attempts = 0;
+  const polling_outcome control =
+      asymfence::litmus::repeat_until_forbidden(
+          [&] {
+            polling_outcome o =
+                poll_under_load([](bool) { return asymfence::try_heavy(); }, 1.0, control_tickets);
+            struct {
+              std::uint64_t forbidden;
+              polling_outcome outcome;
+            } r{static_cast<std::uint64_t>(o.violations > 0 && o.max_polls > polls_bound), o};
+            return r;
+          },
+          asymfence::litmus::control_patience_seconds, &attempts)
+          .outcome;
+  std::printf(
+      "[ polling  ] control, try_heavy() in its place: %d tickets, tries per ticket {%s}, "
+      "max %d, %d violations (attempt %d)\n",
+      control.tickets, distribution(control).c_str(), control.max_polls, control.violations,
+      attempts);
+
+  EXPECT_GE(polled.tickets, minimum_tickets);
+  EXPECT_EQ(polled.violations, 0) << "a poll answered false although a barrier begun after the "
+                                     "arrival had completed";
+  EXPECT_LE(polled.max_polls, polls_bound);
+  EXPECT_GT(control.violations, 0) << "the control never starved: the load is too light to "
+                                      "tell the polling form from try_heavy()";
+  EXPECT_GT(control.max_polls, polls_bound);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 # The core test suite: the API (C++17, C++20 and C99), the store-buffering
 # litmus per strategy, concurrent first use, fork, code generation, the
-# override, heavy-barrier sharing and the kernel-version rules.
+# override, heavy-barrier sharing, calls from signal handlers and the
+# kernel-version rules.
 set(ASYMFENCE_CORE_TESTS ${CMAKE_CURRENT_LIST_DIR})
 
 # A GoogleTest program of this suite (see asymfence_add_gtest).
@@ -39,6 +40,7 @@ asymfence_core_test(asymfence_fork_test ${ASYMFENCE_CORE_TESTS}/fork_test.cpp)
 asymfence_core_test(asymfence_override_test ${ASYMFENCE_CORE_TESTS}/override_test.cpp)
 target_link_libraries(asymfence_override_test PRIVATE GTest::gmock)
 asymfence_core_test(asymfence_sharing_test ${ASYMFENCE_CORE_TESTS}/sharing_test.cpp)
+asymfence_core_test(asymfence_signal_test ${ASYMFENCE_CORE_TESTS}/signal_test.cpp)
 asymfence_core_test(asymfence_membarrier_rules_test
                     ${ASYMFENCE_CORE_TESTS}/membarrier_rules_test.cpp)
 

@@ -9,6 +9,7 @@
 //     deny=<errno>      8 threads call heavy() in a loop; meanwhile a seccomp
 //                       filter makes membarrier(2) fail with <errno>
 //     stats             active_strategy() and stats()
+//     heavy=<n>         n heavy() calls on this thread
 //     litmus=<n>        light() against heavy() for n rounds, and the control
 //     ipi=<n>           interrupts a spinning CPU receives during n heavy() calls
 //     counts            membarrier and mprotect calls made through the seam since main
@@ -44,8 +45,8 @@ constexpr std::uint64_t calls_after_denial = 400;
 
 const char* const usage =
     "usage: fault_agent <command>...\n"
-    "commands: selection, deny=<EPERM|ENOSYS|number>, stats, litmus=<rounds>, ipi=<calls>, "
-    "counts\n";
+    "commands: selection, deny=<EPERM|ENOSYS|number>, stats, heavy=<calls>, litmus=<rounds>, "
+    "ipi=<calls>, counts\n";
 
 std::string hex(long value) {
   char text[32];
@@ -158,9 +159,13 @@ int main(int argc, char** argv) {
       int error = asymfence::test::errno_from_label(command.substr(eq + 1));
       if (error <= 0) return refuse(command, "needs an errno name or number");
       deny_while_threads_in_heavy(error);
-    } else if (name == "litmus" || name == "ipi") {
+    } else if (name == "heavy" || name == "litmus" || name == "ipi") {
       std::uint64_t n = positive_argument(command, eq);
       if (n == 0) return refuse(command, "needs a positive number");
+      if (name == "heavy") {
+        for (std::uint64_t k = 0; k < n; ++k) asymfence::heavy();
+        continue;
+      }
       print_facts(name == "litmus"
                       ? asymfence::test::measure_litmus(
                             n, std::min(n, asymfence::test::litmus_minimum_iterations),

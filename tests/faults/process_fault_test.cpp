@@ -239,5 +239,35 @@ TEST(FaultStrace, SelectionDecidesOnTheQueryAnswerItReports) {
       << run.log;
 }
 
+// A burst of twelve ENOMEM answers (strace's when=3..14: the calls after the
+// load-time QUERY and REGISTER) is transient memory pressure, not a broken
+// mechanism: heavy() waits it out and keeps PRIVATE_EXPEDITED.
+TEST(FaultStrace, BurstOfTwelveEnomemAnswersIsWaitedOutWithoutASwitch) {
+  SKIP_UNDER_EMULATOR();
+  const std::string strace = find_in_path("strace");
+  if (strace.empty()) GTEST_SKIP() << "strace is not installed (Debian package strace)";
+  strace_run run = run_agent_under_strace(strace, "error=ENOMEM:when=3..14",
+                                          {"selection", "heavy=20", "stats", "counts"});
+  const facts& f = run.agent.found;
+  ASSERT_TRUE(run.agent.result.exited && run.agent.result.code == 0) << run.agent.result.output;
+  if (fact(f, "selected") != "membarrier_private_expedited") {
+    GTEST_SKIP() << "PRIVATE_EXPEDITED is not selected here: " << fact(f, "selected");
+  }
+  int injected = 0;
+  for (std::size_t at = run.log.find("(INJECTED)"); at != std::string::npos;
+       at = run.log.find("(INJECTED)", at + 1)) {
+    ++injected;
+  }
+  std::printf("[ burst    ] %d answers injected; active %s, %s retries, %s switches\n", injected,
+              fact(f, "active").c_str(), fact(f, "transient_retries").c_str(),
+              fact(f, "strategy_switches").c_str());
+  ASSERT_GT(injected, 0) << "strace injected nothing:\n" << run.log;
+  EXPECT_EQ(fact(f, "active"), "membarrier_private_expedited") << run.agent.result.output;
+  EXPECT_EQ(fact(f, "strategy_switches"), "0");
+  EXPECT_EQ(fact(f, "transient_retries"), "12");
+  EXPECT_EQ(injected, 12) << "every answer of the burst reaches the library:\n" << run.log;
+  EXPECT_EQ(number_fact(f, "calls.mprotect"), 0) << "heavy() used the mprotect trick";
+}
+
 }  // namespace
 }  // namespace asymfence::test

@@ -273,8 +273,12 @@ TEST(HazardPointer, GrowingAndShrinkingThreadPoolsReuseRecordsAndSlots) {
   std::printf(
       "[ counts   ] after 1 round: %zu records, %zu slots; after 51: %zu records, %zu slots\n",
       after_first.records, after_first.slots, after_many.records, after_many.slots);
-  EXPECT_EQ(after_many.records, after_first.records) << "records leak when threads exit";
-  EXPECT_EQ(after_many.slots, after_first.slots) << "slots leak when threads exit";
+  // How many overlap in a round depends on scheduling; without reuse, 51
+  // rounds would leave up to 204 records and 612 slots.
+  constexpr std::size_t pool_threads = 4, hazard_pointers_each = 3;
+  EXPECT_LE(after_many.records, pool_threads + 1) << "records leak when threads exit";
+  EXPECT_LE(after_many.slots, pool_threads * hazard_pointers_each)
+      << "slots leak when threads exit";
   hazard_pointer_clean_up();
 }
 
