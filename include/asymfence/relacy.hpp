@@ -4,7 +4,8 @@
 // Include <relacy/relacy.hpp> first, then this header (or define
 // ASYMFENCE_RELACY=1 and include <asymfence/asymfence.hpp> as usual). Code
 // built on asymfence then runs unchanged inside a relacy test: light(),
-// heavy(), try_heavy() and the P1202 names become relacy fences, so relacy
+// heavy(), try_heavy(), start_heavy()/heavy_completed() and the P1202 names
+// become relacy fences, so relacy
 // explores the orderings the barriers allow and reports an execution the
 // code does not survive. Nothing is linked: the model needs no library and no
 // system call. See docs/model-checking.md.
@@ -32,6 +33,7 @@
 // Stands in for <asymfence/asymfence.hpp>: a later include of it (say, from
 // the code under test) then sees these definitions and adds nothing.
 #define ASYMFENCE_ASYMFENCE_HPP
+#include <cstdint>
 #ifndef ASYMFENCE_RELACY
 #  define ASYMFENCE_RELACY 1
 #endif
@@ -79,6 +81,37 @@ inline bool try_heavy(::rl::debug_info_param info = ASYMFENCE_RELACY_CALLER) noe
   return true;
 }
 
+// The polling form. The barrier lies somewhere between start_heavy() and the
+// heavy_completed() that returns true: relacy places it at one end or the
+// other in each execution (a fence in start_heavy(), or in that
+// heavy_completed()), so code that counts on accesses made between the two
+// calls being on either side of the barrier is caught. A poll may answer
+// false, with no ordering, as often as relacy likes.
+struct heavy_ticket {
+  std::uint64_t target = 0;       // unused in the model
+  bool fenced_at_start = false;   // where this execution placed the barrier
+};
+inline heavy_ticket start_heavy(::rl::debug_info_param info = ASYMFENCE_RELACY_CALLER) noexcept {
+  heavy_ticket ticket;
+  if (::rl::rand(2) == 0) {
+    detail::relacy_note("asymfence::start_heavy() (the barrier, placed here)", info);
+    ::rl::atomic_thread_fence(::rl::mo_seq_cst, info);
+    ticket.fenced_at_start = true;
+  } else {
+    detail::relacy_note("asymfence::start_heavy() (the barrier placed at completion)", info);
+  }
+  return ticket;
+}
+inline bool heavy_completed(heavy_ticket ticket,
+                            ::rl::debug_info_param info = ASYMFENCE_RELACY_CALLER) noexcept {
+  if (::rl::rand(2) == 0) {
+    detail::relacy_note("asymfence::heavy_completed() -> false (no ordering)", info);
+    return false;
+  }
+  detail::relacy_note("asymfence::heavy_completed() -> true", info);
+  if (!ticket.fenced_at_start) ::rl::atomic_thread_fence(::rl::mo_seq_cst, info);
+  return true;
+}
 // P1202 names, called as relacy code calls its own fences:
 // asymmetric_thread_fence_light(rl::memory_order_acquire), which relacy's
 // macro turns into (rl::mo_acquire, $); an rl::memory_order variable works

@@ -21,6 +21,7 @@ enum class barrier {
   light,
   heavy,
   try_heavy,             // ordered only when it returns true
+  polled_heavy,          // start_heavy(), then up to two polls: ordered when one says done
   p1202_light_seq_cst,   // asymmetric_thread_fence_light(seq_cst)
   p1202_heavy_seq_cst,   // asymmetric_thread_fence_heavy(seq_cst)
   p1202_light_relaxed,   // has no effect
@@ -33,6 +34,10 @@ bool run_barrier(barrier b) {
     case barrier::light: asymfence::light(); return true;
     case barrier::heavy: asymfence::heavy(); return true;
     case barrier::try_heavy: return asymfence::try_heavy();
+    case barrier::polled_heavy: {
+      const asymfence::heavy_ticket ticket = asymfence::start_heavy();
+      return asymfence::heavy_completed(ticket) || asymfence::heavy_completed(ticket);
+    }
     case barrier::p1202_light_seq_cst:
       asymfence::asymmetric_thread_fence_light(rl::memory_order_seq_cst);
       return true;
@@ -47,6 +52,43 @@ bool run_barrier(barrier b) {
 }
 
 enum class check { always, when_both_barriers_ran };
+
+// Where the polled side makes its access: the store between start_heavy()
+// and the completed poll, or the load there. Neither is ordered by the
+// barrier, and relacy must find the forbidden outcome for both.
+enum class inside_poll { store, load };
+template <inside_poll what>
+struct access_between_polls : rl::test_suite<access_between_polls<what>, 2> {
+  rl::atomic<int> x, y;
+  int seen[2];
+  bool completed;
+  void before() {
+    x.store(0, rl::memory_order_relaxed);
+    y.store(0, rl::memory_order_relaxed);
+  }
+  void thread(unsigned index) {
+    rl::atomic<int>& mine = index == 0 ? x : y;
+    rl::atomic<int>& other = index == 0 ? y : x;
+    if (index == 0) {
+      mine.store(1, rl::memory_order_relaxed);
+      asymfence::light();
+      seen[0] = other.load(rl::memory_order_relaxed);
+      return;
+    }
+    if (what == inside_poll::load) mine.store(1, rl::memory_order_relaxed);
+    const asymfence::heavy_ticket ticket = asymfence::start_heavy();
+    if (what == inside_poll::store) {
+      mine.store(1, rl::memory_order_relaxed);
+    } else {
+      seen[1] = other.load(rl::memory_order_relaxed);
+    }
+    // Two polls at most (an unbounded loop livelocks the full search); the
+    // outcome is judged only when one said done.
+    completed = asymfence::heavy_completed(ticket) || asymfence::heavy_completed(ticket);
+    if (what == inside_poll::store) seen[1] = other.load(rl::memory_order_relaxed);
+  }
+  void after() { RL_ASSERT(!(completed && seen[0] == 0 && seen[1] == 0)); }
+};
 
 template <barrier first, barrier second, check when = check::always>
 struct store_buffering : rl::test_suite<store_buffering<first, second, when>, 2> {
@@ -85,6 +127,8 @@ const asymfence::model_check::model_case cases[] = {
         "light_try_heavy", holds),
     make_case<store_buffering<barrier::p1202_light_seq_cst, barrier::p1202_heavy_seq_cst>>(
         "p1202_light_heavy", holds),
+    make_case<store_buffering<barrier::light, barrier::polled_heavy, check::when_both_barriers_ran>>(
+        "light_polled_heavy", holds),
     // Controls: relacy must find r0 == r1 == 0.
     make_case<store_buffering<barrier::light, barrier::nothing>>("control_light_nothing",
                                                                   violated),
@@ -94,6 +138,10 @@ const asymfence::model_check::model_case cases[] = {
         "control_light_try_heavy_unchecked", violated),
     make_case<store_buffering<barrier::p1202_light_relaxed, barrier::p1202_heavy_seq_cst>>(
         "control_p1202_relaxed_light_heavy", violated),
+    make_case<store_buffering<barrier::light, barrier::polled_heavy>>(
+        "control_light_polled_heavy_unchecked", violated),
+    make_case<access_between_polls<inside_poll::store>>("control_store_between_polls", violated),
+    make_case<access_between_polls<inside_poll::load>>("control_load_between_polls", violated),
 };
 
 }  // namespace
