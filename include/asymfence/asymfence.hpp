@@ -33,17 +33,19 @@
 
 namespace asymfence {
 
-// One value per mechanism that heavy() can use.
+// One value per mechanism that heavy() can use. The values are stable: new
+// strategies are added at the end.
 enum class strategy : int {
   none = 0,                      // no sound mechanism: heavy() stops the process
   membarrier_private_expedited,  // Linux membarrier(2), IPIs to this process's CPUs
   mprotect,                      // TLB-shootdown IPIs from mprotect, x86 Linux only
   membarrier_global,             // Linux membarrier(2) GLOBAL: an RCU grace period
-  flush_process_write_buffers,   // Windows FlushProcessWriteBuffers
+  flush_process_write_buffers,   // Windows FlushProcessWriteBuffers (a stub under Wine)
   fence,                         // seq_cst fence on both sides (checked light or no OS mechanism)
+  virtual_protect,               // TLB-shootdown IPIs from VirtualProtect, x86 Windows and Wine
 };
 
-inline constexpr int strategy_count = 6;
+inline constexpr int strategy_count = 7;
 
 // The strategy's name, as accepted by ASYMFENCE_STRATEGY; "unknown" for a
 // value outside the enumeration.
