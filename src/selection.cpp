@@ -279,10 +279,12 @@ void stop_without_strategy() noexcept {
 }
 
 void unselect_for_testing() noexcept {
-  state.store(state_unselected, std::memory_order_relaxed);
+  // The flag first, for the same reason as in publish(): never light() as a
+  // compiler barrier while a selection is still to run.
 #if ASYMFENCE_CHECKED_LIGHT
   light_must_fence.store(true, std::memory_order_relaxed);
 #endif
+  state.store(state_unselected, std::memory_order_relaxed);
 }
 
 init_result reselect_for_testing() noexcept {
