@@ -13,7 +13,6 @@
 // the seam) and reports the strategy it then uses and the flag. The control
 // must show children that selected `fence` again, with the flag set.
 #include <gtest/gtest.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <asymfence/asymfence.hpp>
@@ -77,11 +76,12 @@ TEST(CheckedSelectionOrder, NoForkedChildSeesLightUnfencedWithAFenceSelection) {
   GTEST_SKIP() << "needs the checked-light library";
 #elif !(defined(__x86_64__) && defined(__linux__))
   GTEST_SKIP() << "single-stepping needs x86-64 Linux";
+#elif ASYMFENCE_TSAN
+  GTEST_SKIP() << "ThreadSanitizer intercepts fork() and signals: forking from the trap "
+                  "handler inside instrumented code could deadlock on its own locks";
 #else
-  void* shared = mmap(nullptr, sizeof(child_record) * max_children, PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(shared, MAP_FAILED);
-  records = static_cast<child_record*>(shared);
+  records = asymfence::test::records_shared_with_children<child_record>(max_children);
+  ASSERT_NE(records, nullptr);
   reselect();  // binds every call that selection makes before it is stepped
   ASSERT_NE(asymfence::active_strategy(), strategy::fence) << "this test needs membarrier";
 
@@ -113,7 +113,6 @@ TEST(CheckedSelectionOrder, NoForkedChildSeesLightUnfencedWithAFenceSelection) {
   EXPECT_GT(forked_clear, 0) << "the control: no child was forked after the flag was cleared";
   EXPECT_GT(reselected_to_fence, 0)
       << "the control: no child repeated its selection and ended at fence";
-  munmap(shared, sizeof(child_record) * max_children);
 #endif
 }
 

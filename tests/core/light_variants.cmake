@@ -12,10 +12,15 @@
 #   cmake -DCXX=<compiler> -DSOURCE_DIR=<tests/core> -DWORK_DIR=<dir>
 #         -DINCLUDE=<include/> -DDEFAULT_CONFIG=<dir> -DCHECKED_CONFIG=<dir>
 #         -DDEFAULT_LIBRARY=<file> -DCHECKED_LIBRARY=<file> [-DNM=<nm>]
+#         [-DLINK_FLAGS=<flags the libraries need: a sanitizer's runtime>]
 #         -P light_variants.cmake
+#
+# The translation units are compiled without sanitizer flags (under
+# ThreadSanitizer light() would be a fence in both, which links anywhere).
 cmake_minimum_required(VERSION 3.25)
 
 file(MAKE_DIRECTORY ${WORK_DIR})
+separate_arguments(link_flags UNIX_COMMAND "${LINK_FLAGS}")
 set(failures "")
 
 function(run out_var result_var)
@@ -42,7 +47,7 @@ compile(variant_main.cpp ${CHECKED_CONFIG} main_checked.o)
 # Links the objects with the library; appends to `failures` unless the outcome
 # is the expected one (`links`, or `fails` with output matching `needs`).
 function(link name expected needs library)
-  run(out code ${CXX} ${ARGN} ${library} -pthread -o ${WORK_DIR}/${name})
+  run(out code ${CXX} ${link_flags} ${ARGN} ${library} -pthread -o ${WORK_DIR}/${name})
   if(expected STREQUAL "links")
     if(code EQUAL 0)
       message(STATUS "${name}: links, as it must")

@@ -92,11 +92,12 @@ void record_child(long step) {
 TEST(Publication, NoChildSeesAHalfPublishedShootdownPage) {
 #if !(defined(__x86_64__) && defined(__linux__))
   GTEST_SKIP() << "single-stepping needs x86-64 Linux";
+#elif ASYMFENCE_TSAN
+  GTEST_SKIP() << "ThreadSanitizer intercepts fork() and signals: forking from the trap "
+                  "handler inside instrumented code could deadlock on its own locks";
 #else
-  void* shared = mmap(nullptr, sizeof(child_record) * max_children, PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(shared, MAP_FAILED);
-  records = static_cast<child_record*>(shared);
+  records = records_shared_with_children<child_record>(max_children);
+  ASSERT_NE(records, nullptr);
   // Bind the calls that the set-up makes, so that the dynamic linker is not
   // stepped through.
   void* scratch = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -135,7 +136,6 @@ TEST(Publication, NoChildSeesAHalfPublishedShootdownPage) {
   EXPECT_EQ(stepped.failed_forks, 0);
   EXPECT_GT(own, 0) << "the control: no child was forked before the publication";
   EXPECT_GT(inherited, 0) << "the control: no child was forked after the publication";
-  munmap(shared, sizeof(child_record) * max_children);
 #endif
 }
 

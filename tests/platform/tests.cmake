@@ -25,11 +25,11 @@ else()
   # The interrupt count needs the spinning thread to keep its CPU on a busy
   # host. Wine maps no Windows priority to a real-time one, so the test runs
   # under chrt where that is allowed (as the Linux interrupt tests raise their
-  # spinner), else at normal priority.
+  # spinner), else at normal priority; ASYMFENCE_TEST_REALTIME tells it which.
   find_program(ASYMFENCE_CHRT chrt)
   set(realtime "")
   if(ASYMFENCE_CHRT)
-    set(realtime sh -c "${ASYMFENCE_CHRT} -f 1 true 2>/dev/null && exec ${ASYMFENCE_CHRT} -f 1 \"$@\" || exec \"$@\"" sh)
+    set(realtime sh -c "${ASYMFENCE_CHRT} -f 1 true 2>/dev/null && exec ${ASYMFENCE_CHRT} -f 1 env ASYMFENCE_TEST_REALTIME=1 \"$@\" || exec \"$@\"" sh)
   endif()
   add_test(NAME ${interrupt_test}
            COMMAND ${realtime} ${CMAKE_CROSSCOMPILING_EMULATOR}

@@ -19,9 +19,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -215,34 +213,25 @@ struct interrupts {
   bool spinner_realtime = false;
 };
 
-// Whether the calling thread runs with a real-time policy on the Linux host
-// (Wine maps no Windows priority to one; tests/platform/tests.cmake starts
-// this test under chrt where allowed, as the Linux interrupt tests raise their
-// spinner). Read from the host's /proc: Wine reads files in the calling thread.
+// Whether the test runs with a real-time policy on the Linux host: Wine maps
+// no Windows priority to one, so tests/platform/tests.cmake starts this test
+// under chrt where allowed (as the Linux interrupt tests raise their spinner)
+// and says so in ASYMFENCE_TEST_REALTIME. (The host's /proc cannot tell: Wine
+// opens files in its server, so Z:\proc\thread-self is the server's.)
 bool runs_realtime() {
-  std::ifstream in("Z:\\proc\\thread-self\\stat");
-  std::string stat;
-  std::getline(in, stat);
-  const std::size_t end_of_name = stat.rfind(')');
-  if (end_of_name == std::string::npos) return false;
-  std::istringstream fields(stat.substr(end_of_name + 2));
-  std::string field;
-  for (int i = 3; i <= 41 && fields >> field; ++i) {
-    if (i == 41) return field == "1" || field == "2";  // SCHED_FIFO, SCHED_RR
-  }
-  return false;
+  const char* realtime = std::getenv("ASYMFENCE_TEST_REALTIME");
+  return realtime != nullptr && std::strcmp(realtime, "1") == 0;
 }
 
 interrupts count_interrupts(std::uint64_t calls) {
   interrupts result;
   const int spinner_cpu = asymfence::litmus::nth_allowed_cpu(1);
   if (spinner_cpu < 0 || asymfence::test::function_call_interrupts(spinner_cpu) < 0) return result;
+  result.spinner_realtime = runs_realtime();
   std::atomic<bool> pinned{false};
   std::atomic<bool> stop{false};
   std::thread spinner([&] {
-    const bool pin = asymfence::litmus::pin_to_nth_allowed_cpu(1);
-    result.spinner_realtime = runs_realtime();
-    pinned.store(pin);
+    pinned.store(asymfence::litmus::pin_to_nth_allowed_cpu(1));
     while (!stop.load(std::memory_order_relaxed)) {
     }
   });

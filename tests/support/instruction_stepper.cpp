@@ -2,6 +2,7 @@
 #include "instruction_stepper.hpp"
 
 #if defined(__x86_64__) && defined(__linux__)
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -79,8 +80,13 @@ stepping_result fork_at_steps(const stepping_plan& plan) {
   sigaction(SIGTRAP, &previous, nullptr);
   return result;
 }
+void* memory_shared_with_children(unsigned long bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
 #else
 stepping_result fork_at_steps(const stepping_plan&) { return {}; }
+void* memory_shared_with_children(unsigned long) { return nullptr; }
 #endif
 
 }  // namespace asymfence::test

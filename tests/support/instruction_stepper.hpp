@@ -31,6 +31,15 @@ struct stepping_result {
 
 stepping_result fork_at_steps(const stepping_plan& plan);
 
+// Zeroed memory that the children share with the parent, for what each child
+// saw; nullptr if it cannot be mapped. Never unmapped.
+void* memory_shared_with_children(unsigned long bytes);
+
+template <typename Record>
+Record* records_shared_with_children(long count) {
+  return static_cast<Record*>(memory_shared_with_children(sizeof(Record) * count));
+}
+
 }  // namespace asymfence::test
 
 #endif
