@@ -5,6 +5,7 @@
 #define ASYMFENCE_SRC_MECHANISM_HPP
 
 #include <asymfence/asymfence.hpp>
+#include <asymfence/diagnostics.hpp>
 #include <cstddef>
 
 #include "membarrier.hpp"
@@ -14,6 +15,11 @@ namespace asymfence::detail {
 // Where a mechanism writes why it cannot be used ("QUERY lacks ...").
 struct reason_buffer {
   char text[200] = "";
+  // Set with a refusal that ASYMFENCE_STRATEGY may override: the mechanism is
+  // not provably a barrier here (a hypervisor's paravirtual flush) or known to
+  // do nothing (Wine's stub), but an operator who forces it by name gets it,
+  // with the reason as a warning. Never set for an unsound architecture.
+  bool accept_if_forced = false;
   void set(const char* format, ...) noexcept
 #if defined(__GNUC__)
       __attribute__((format(printf, 2, 3)))
@@ -26,12 +32,13 @@ struct reason_buffer {
 struct system_facts {
   membarrier_query_result membarrier;  // MEMBARRIER_CMD_QUERY's answer
   char kernel_release[128];            // uname -r; "" where unknown
+  tlb_flush_report tlb;                // what CPUID says (verdict filled in at selection)
 };
 
 struct mechanism {
   strategy id;
   // Whether the mechanism is sound and offered here, without side effects
-  // (QUERY, architecture, /proc/cpuinfo). On false, reason says why.
+  // (QUERY, architecture, CPUID). On false, reason says why.
   bool (*check)(const system_facts& facts, reason_buffer& reason) noexcept;
   // Readies it for use (registration, page set-up). On false, reason says why.
   bool (*prepare)(reason_buffer& reason) noexcept;
@@ -51,21 +58,22 @@ extern const mechanism membarrier_private_expedited_mechanism;
 extern const mechanism mprotect_mechanism;
 extern const mechanism membarrier_global_mechanism;
 extern const mechanism flush_process_write_buffers_mechanism;
+extern const mechanism virtual_protect_mechanism;
 extern const mechanism fence_mechanism;
 
 // All mechanisms, in order of preference; the runtime fallback chain follows
-// the same order.
-inline const mechanism* const mechanisms_by_preference[] = {
-    &membarrier_private_expedited_mechanism, &mprotect_mechanism, &membarrier_global_mechanism,
-    &flush_process_write_buffers_mechanism, &fence_mechanism};
+// the same order. On Windows FlushProcessWriteBuffers comes first; under Wine,
+// where it is a stub, its check refuses it and VirtualProtect takes over.
+inline const mechanism* const mechanisms_by_preference[] = {&membarrier_private_expedited_mechanism,
+                                                            &mprotect_mechanism,
+                                                            &membarrier_global_mechanism,
+                                                            &flush_process_write_buffers_mechanism,
+                                                            &virtual_protect_mechanism,
+                                                            &fence_mechanism};
 inline constexpr std::size_t mechanism_count =
     sizeof(mechanisms_by_preference) / sizeof(mechanisms_by_preference[0]);
 
 const mechanism* find_mechanism(strategy id) noexcept;
-
-// A known flaw of the platform that makes a selected mechanism do nothing
-// (Wine implements FlushProcessWriteBuffers as a stub); "" when none.
-const char* platform_warning() noexcept;
 
 // Counters shared by the mechanisms and the slow path.
 void count_reregistration() noexcept;

@@ -15,6 +15,7 @@
 #include "process_mark.hpp"
 #include "signal_safety.hpp"
 #include "testing.hpp"
+#include "tlb_shootdown.hpp"
 
 #ifndef ENOTSUP
 #define ENOTSUP 95
@@ -42,7 +43,8 @@ const char* const strategy_names[strategy_count] = {"none",
                                                     "mprotect",
                                                     "membarrier_global",
                                                     "flush_process_write_buffers",
-                                                    "fence"};
+                                                    "fence",
+                                                    "virtual_protect"};
 
 void list_names(char* out, std::size_t cap, bool usable_only) noexcept {
   out[0] = '\0';
@@ -72,18 +74,29 @@ void fail_selection(int error, const char* format, ...) noexcept {
   report("%s", found.message);
 }
 
+// What the kernel and the CPU say, asked once: every check decides on these
+// answers, and the report shows the same ones.
+system_facts gather_facts() noexcept {
+  system_facts facts{membarrier_query(), "", read_tlb_facts()};
+  if (os.kernel_release(facts.kernel_release, sizeof facts.kernel_release) != 0) {
+    facts.kernel_release[0] = '\0';
+  }
+  reason_buffer verdict;
+  facts.tlb.interrupts_every_cpu = shootdown_interrupts_every_cpu(facts.tlb, verdict);
+  std::snprintf(facts.tlb.verdict, sizeof facts.tlb.verdict, "%s", verdict.text);
+  return facts;
+}
+
 // Fills `found` and returns the strategy chosen (strategy::none on failure).
 strategy select_now() noexcept {
   found = selection_report{};
   found.light_fences = light_fences_in_this_build;
-  system_facts facts{membarrier_query(), ""};
-  if (os.kernel_release(facts.kernel_release, sizeof facts.kernel_release) != 0) {
-    facts.kernel_release[0] = '\0';
-  }
+  const system_facts facts = gather_facts();
   const membarrier_query_result& q = facts.membarrier;
   found.membarrier_query = q.mask;
   found.membarrier_query_error = q.error;
   std::snprintf(found.kernel_release, sizeof found.kernel_release, "%s", facts.kernel_release);
+  found.tlb = facts.tlb;
 
   const char* forced = os.getenv(override_variable);
   if (forced != nullptr && (forced[0] == '\0' || std::strcmp(forced, "auto") == 0)) {
@@ -99,22 +112,30 @@ strategy select_now() noexcept {
   }
 
   // Check every mechanism, so that the report says why each one was not used;
-  // prepare only the first acceptable one.
+  // prepare only the first acceptable one. A forced one whose refusal may be
+  // overridden is taken, and its reason becomes the warning.
   const mechanism* chosen = nullptr;
+  const char* forced_past = nullptr;
   for (std::size_t i = 0; i < mechanism_count; ++i) {
     const mechanism* m = mechanisms_by_preference[i];
     candidate_report& c = found.candidates[i];
     reason_buffer reason;
     c.id = m->id;
     c.usable = m->check(facts, reason);
+    const bool overriding = !c.usable && reason.accept_if_forced && wanted == m;
     // A forced name that matches no strategy makes none eligible.
-    bool eligible = c.usable && chosen == nullptr && (forced == nullptr || wanted == m);
-    if (eligible && !m->prepare(reason)) c.usable = false;
-    if (!c.usable) {
-      std::snprintf(c.reason, sizeof c.reason, "%s", reason.text);
-    } else if (eligible) {
+    bool eligible =
+        (c.usable || overriding) && chosen == nullptr && (forced == nullptr || wanted == m);
+    if (eligible && !m->prepare(reason)) {
+      c.usable = false;
+      eligible = false;
+    }
+    if (!c.usable || overriding) std::snprintf(c.reason, sizeof c.reason, "%s", reason.text);
+    if (eligible) {
+      c.usable = true;
       c.selected = true;
       chosen = m;
+      if (overriding) forced_past = c.reason;
     }
   }
 
@@ -152,12 +173,27 @@ strategy select_now() noexcept {
     return strategy::none;
   }
   found.selected = chosen->id;
-  std::snprintf(found.platform_warning, sizeof found.platform_warning, "%s", platform_warning());
-  if (found.platform_warning[0] != '\0') report("%s", found.platform_warning);
-#if ASYMFENCE_CHECKED_LIGHT
-  if (chosen->id != strategy::fence) light_must_fence.store(false, std::memory_order_release);
-#endif
+  if (forced_past != nullptr) {
+    std::snprintf(found.platform_warning, sizeof found.platform_warning,
+                  "%s=%s is in force although %s", override_variable, forced, forced_past);
+    report("%s", found.platform_warning);
+  }
   return chosen->id;
+}
+
+// Publishes the selection. In the checked build, light() stops fencing only
+// after the strategy is published: a child forked in between then sees a
+// published asymmetric strategy (and light() fencing needlessly), never light()
+// as a compiler barrier with a selection still to run, which could end at
+// `fence` and would leave the flag cleared for good.
+void publish(int selected) noexcept {
+  state.store(selected, std::memory_order_release);
+#if ASYMFENCE_CHECKED_LIGHT
+  if (selected != static_cast<int>(strategy::fence) &&
+      selected != static_cast<int>(strategy::none)) {
+    light_must_fence.store(false, std::memory_order_release);
+  }
+#endif
 }
 
 // Set while this thread selects: a call from a signal handler that
@@ -191,7 +227,7 @@ int select_or_wait() noexcept {
     if (mine) {
       selecting_here = true;
       current = static_cast<int>(select_now());
-      state.store(current, std::memory_order_release);
+      publish(current);
       selecting_here = false;
       break;
     }
@@ -257,10 +293,12 @@ void stop_without_strategy() noexcept {
 }
 
 void unselect_for_testing() noexcept {
-  state.store(state_unselected, std::memory_order_relaxed);
+  // The flag first, for the same reason as in publish(): never light() as a
+  // compiler barrier while a selection is still to run.
 #if ASYMFENCE_CHECKED_LIGHT
   light_must_fence.store(true, std::memory_order_relaxed);
 #endif
+  state.store(state_unselected, std::memory_order_relaxed);
 }
 
 init_result reselect_for_testing() noexcept {

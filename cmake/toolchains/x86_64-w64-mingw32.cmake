@@ -3,9 +3,9 @@
 # compilers, which std::thread needs); ctest runs the programs under Wine,
 # headless.
 #
-# Wine 8's FlushProcessWriteBuffers is a stub that does nothing, so a run
-# under Wine checks the build, strategy selection and code generation, not
-# the barrier itself.
+# Wine 8's FlushProcessWriteBuffers is a stub that does nothing; the library
+# selects virtual_protect there, which Wine maps to the host's mprotect, so a
+# run under Wine checks the barrier too (litmus and interrupt counts).
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 

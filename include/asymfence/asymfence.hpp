@@ -33,17 +33,19 @@
 
 namespace asymfence {
 
-// One value per mechanism that heavy() can use.
+// One value per mechanism that heavy() can use. The values are stable: new
+// strategies are added at the end.
 enum class strategy : int {
   none = 0,                      // no sound mechanism: heavy() stops the process
   membarrier_private_expedited,  // Linux membarrier(2), IPIs to this process's CPUs
   mprotect,                      // TLB-shootdown IPIs from mprotect, x86 Linux only
   membarrier_global,             // Linux membarrier(2) GLOBAL: an RCU grace period
-  flush_process_write_buffers,   // Windows FlushProcessWriteBuffers
+  flush_process_write_buffers,   // Windows FlushProcessWriteBuffers (a stub under Wine)
   fence,                         // seq_cst fence on both sides (checked light or no OS mechanism)
+  virtual_protect,               // TLB-shootdown IPIs from VirtualProtect, x86 Windows and Wine
 };
 
-inline constexpr int strategy_count = 6;
+inline constexpr int strategy_count = 7;
 
 // The strategy's name, as accepted by ASYMFENCE_STRATEGY; "unknown" for a
 // value outside the enumeration.
@@ -91,13 +93,56 @@ struct statistics {
 };
 ASYMFENCE_API statistics stats() noexcept;
 
+// light() has one body per build: a compiler barrier (the default build on
+// Linux and Windows), a flag test (ASYMFENCE_CHECKED_LIGHT) or a seq_cst fence
+// (ThreadSanitizer, or no asymmetric mechanism). Each body lives in its own
+// inline namespace, so translation units built differently define different
+// functions instead of breaking the one-definition rule. A compiler-barrier
+// or flag-testing light() is sound only with the library built the same way
+// (the default library never falls back to a fence, the checked one may): a
+// translation unit that has one refers to a symbol that only that library
+// defines, so a program that mixes the two builds fails to link. The reference
+// is one pointer in a data section per translation unit (GCC and Clang; other
+// compilers make none); light() itself costs nothing more. A fencing light()
+// pairs with either library and refers to nothing.
+#if ASYMFENCE_TSAN || !ASYMFENCE_HAS_ASYMMETRIC_MECHANISM
+#define ASYMFENCE_LIGHT_VARIANT light_fence_v1
+#elif ASYMFENCE_CHECKED_LIGHT
+#define ASYMFENCE_LIGHT_VARIANT light_checked_v1
+#else
+#define ASYMFENCE_LIGHT_VARIANT light_compiler_v1
+#endif
+
 namespace detail {
 #if ASYMFENCE_CHECKED_LIGHT
 // True until an asymmetric mechanism is selected; never becomes true again.
 extern ASYMFENCE_API std::atomic<bool> light_must_fence;
 #endif
 ASYMFENCE_API void heavy_slow() noexcept;
+
+#if !ASYMFENCE_TSAN && ASYMFENCE_HAS_ASYMMETRIC_MECHANISM
+inline namespace ASYMFENCE_LIGHT_VARIANT {
+// Defined only by a library built for this translation unit's light().
+extern ASYMFENCE_API const char library_variant;
+#if defined(__GNUC__)
+#if defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(retain)
+#define ASYMFENCE_RETAIN_ __attribute__((retain))
+#endif
+#endif
+#ifndef ASYMFENCE_RETAIN_
+#define ASYMFENCE_RETAIN_
+#endif
+// Kept even when unused and under --gc-sections, so that the link checks it.
+[[gnu::used]] ASYMFENCE_RETAIN_ static const char* const requires_library_variant =
+    &library_variant;
+#undef ASYMFENCE_RETAIN_
+#endif
+}  // namespace ASYMFENCE_LIGHT_VARIANT
+#endif
 }  // namespace detail
+
+inline namespace ASYMFENCE_LIGHT_VARIANT {
 
 // The light barrier. In the default build on Linux and Windows it emits no
 // instruction at all: it only stops the compiler from moving memory accesses
@@ -119,6 +164,14 @@ inline void light() noexcept {
   std::atomic_signal_fence(std::memory_order_seq_cst);
 #endif
 }
+
+// P1202's light barrier (below the heavy one's P1202 name). A relaxed fence
+// has no effect; any other order is a full (seq_cst) light barrier.
+inline void asymmetric_thread_fence_light(std::memory_order order) noexcept {
+  if (order != std::memory_order_relaxed) light();
+}
+
+}  // namespace ASYMFENCE_LIGHT_VARIANT
 
 // The heavy barrier: a seq_cst fence on this thread, and a memory barrier on
 // every other thread of the process that is running during the call. Callers
@@ -175,11 +228,9 @@ ASYMFENCE_API bool heavy_completed(heavy_ticket ticket) noexcept;
 // moves to another strategy, it stops the process if its mechanism keeps
 // failing.
 
-// P1202 names. A relaxed fence has no effect; any other order is a full
-// (seq_cst) light or heavy barrier.
-inline void asymmetric_thread_fence_light(std::memory_order order) noexcept {
-  if (order != std::memory_order_relaxed) light();
-}
+// P1202 names (asymmetric_thread_fence_light is above, beside light()). A
+// relaxed fence has no effect; any other order is a full (seq_cst) light or
+// heavy barrier.
 inline void asymmetric_thread_fence_heavy(std::memory_order order) noexcept {
   if (order != std::memory_order_relaxed) heavy();
 }

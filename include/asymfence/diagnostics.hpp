@@ -11,9 +11,26 @@ namespace asymfence {
 // One strategy as selection saw it.
 struct candidate_report {
   strategy id = strategy::none;
-  bool usable = false;    // sound and offered here
+  bool usable = false;    // sound and offered here (or forced past a reason below)
   bool selected = false;  // the one chosen at selection
-  char reason[200] = "";  // why it is not usable; "" when it is
+  char reason[200] = "";  // why it is not usable (also when forced past it); "" when usable
+};
+
+// What CPUID says about TLB flushes (x86): the facts behind the verdict on the
+// mprotect and virtual_protect strategies, which are barriers only where a
+// TLB shootdown interrupts every CPU running a thread of the process.
+struct tlb_flush_report {
+  bool cpuid = false;                  // CPUID answered (x86); the facts below are its answers
+  bool invlpgb = false;                // CPUID 0x80000008 EBX bit 3: AMD broadcast invalidation
+  bool hypervisor = false;             // CPUID 1 ECX bit 31
+  char hypervisor_signature[40] = "";  // the vendor at leaf 0x40000000 (and 0x40000100), e.g.
+                                       // "KVMKVMKVM", "Microsoft Hv", "XenVMMXenVMM"
+  bool kvm_pv_tlb_flush = false;       // KVM flushes preempted vCPUs at re-entry (0x40000001
+                                       // EAX bit 9, without the real-time hint)
+  bool hyperv_remote_flush = false;    // Hyper-V's flush hypercall recommended (0x40000004 EAX
+                                       // bit 2)
+  bool interrupts_every_cpu = false;   // the verdict: shootdowns reach every CPU (or as good)
+  char verdict[200] = "";              // why
 };
 
 struct selection_report {
@@ -26,7 +43,9 @@ struct selection_report {
   int membarrier_query_error = 0;      // errno of a failed QUERY
   char kernel_release[128] = "";       // uname -r; "" where unknown
   bool light_fences = false;           // the library's light() fences (checked or fence-only build)
-  char platform_warning[200] = "";     // a known flaw of this platform (Wine's stub); "" if none
+  char platform_warning[300] = "";     // ASYMFENCE_STRATEGY forced a strategy past a reason that
+                                    // makes it unsound or unproven here (Wine's stub); "" if none
+  tlb_flush_report tlb;                             // what CPUID says about TLB flushes
   candidate_report candidates[strategy_count - 1];  // every strategy but none, by preference
 };
 

@@ -31,6 +31,11 @@ TEST(Api, StrategyNamesAreExact) {
   EXPECT_STREQ(asymfence::to_string(strategy::flush_process_write_buffers),
                "flush_process_write_buffers");
   EXPECT_STREQ(asymfence::to_string(strategy::fence), "fence");
+  EXPECT_STREQ(asymfence::to_string(strategy::virtual_protect), "virtual_protect");
+  // The values are stable: new strategies come at the end.
+  EXPECT_EQ(static_cast<int>(strategy::fence), 5);
+  EXPECT_EQ(static_cast<int>(strategy::virtual_protect), 6);
+  EXPECT_EQ(asymfence::strategy_count, 7);
 }
 
 TEST(Api, OutOfRangeStrategyIsUnknown) {
@@ -155,7 +160,13 @@ TEST(Api, SelectionReportMatchesThePlatform) {
     if (c.id == strategy::fence) EXPECT_EQ(c.usable, report.light_fences) << c.reason;
 #if !defined(_WIN32)
     if (c.id == strategy::flush_process_write_buffers) EXPECT_FALSE(c.usable);
+    if (c.id == strategy::virtual_protect) EXPECT_FALSE(c.usable);
 #endif
+    // The shootdown tricks follow the CPU's verdict (TLB shootdowns that
+    // interrupt every CPU), where their platform has them.
+    if ((c.id == strategy::mprotect || c.id == strategy::virtual_protect) && c.usable) {
+      EXPECT_TRUE(report.tlb.interrupts_every_cpu) << report.tlb.verdict;
+    }
 #if defined(__linux__) && !(defined(__x86_64__) || defined(__i386__))
     if (c.id == strategy::mprotect) EXPECT_FALSE(c.usable) << "the trick needs x86 IPIs";
 #endif

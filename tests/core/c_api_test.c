@@ -18,7 +18,8 @@ static void check(int ok, const char* what) {
 
 static int is_valid_strategy_name(const char* name) {
   static const char* const names[] = {"membarrier_private_expedited", "mprotect",
-                                      "membarrier_global", "flush_process_write_buffers", "fence"};
+                                      "membarrier_global", "flush_process_write_buffers", "fence",
+                                      "virtual_protect"};
   size_t i;
   for (i = 0; i < sizeof names / sizeof names[0]; ++i) {
     if (strcmp(name, names[i]) == 0) return 1;

@@ -44,6 +44,24 @@ asymfence_core_test(asymfence_signal_test ${ASYMFENCE_CORE_TESTS}/signal_test.cp
 asymfence_core_test(asymfence_membarrier_rules_test
                     ${ASYMFENCE_CORE_TESTS}/membarrier_rules_test.cpp)
 
+# Translation units built for different light() bodies fail to link together.
+if(TARGET ${ASYMFENCE_DEFAULT_VARIANT} AND TARGET ${ASYMFENCE_CHECKED_VARIANT} AND
+   CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  find_program(ASYMFENCE_NM NAMES nm)
+  add_test(NAME Variants.MixingLightBuildsFailsToLink
+           COMMAND ${CMAKE_COMMAND}
+                   -DCXX=${CMAKE_CXX_COMPILER} -DSOURCE_DIR=${ASYMFENCE_CORE_TESTS}
+                   -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/light_variants
+                   -DINCLUDE=${PROJECT_SOURCE_DIR}/include
+                   -DDEFAULT_CONFIG=$<TARGET_PROPERTY:${ASYMFENCE_DEFAULT_VARIANT},ASYMFENCE_GENERATED_INCLUDE>
+                   -DCHECKED_CONFIG=$<TARGET_PROPERTY:${ASYMFENCE_CHECKED_VARIANT},ASYMFENCE_GENERATED_INCLUDE>
+                   -DDEFAULT_LIBRARY=$<TARGET_FILE:${ASYMFENCE_DEFAULT_VARIANT}>
+                   -DCHECKED_LIBRARY=$<TARGET_FILE:${ASYMFENCE_CHECKED_VARIANT}>
+                   -DNM=${ASYMFENCE_NM} "-DLINK_FLAGS=${CMAKE_CXX_FLAGS}"
+                   -P ${ASYMFENCE_CORE_TESTS}/light_variants.cmake)
+  set_tests_properties(Variants.MixingLightBuildsFailsToLink PROPERTIES LABELS core TIMEOUT 300)
+endif()
+
 # Code generation: light() in an object compiled at -O2, one section per
 # function so that alignment padding does not show up inside a function.
 if(CMAKE_OBJDUMP)

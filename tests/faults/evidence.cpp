@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -16,6 +15,7 @@
 #include <sched.h>
 
 #include "emulator.hpp"
+#include "interrupt_counts.hpp"
 #include "store_buffering.hpp"
 
 namespace asymfence::test {
@@ -35,34 +35,6 @@ std::size_t allowed_cpu_count() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
   return static_cast<std::size_t>(CPU_COUNT(&set));
-}
-
-// The "CAL" (function call interrupts) count of one CPU, or -1 when
-// /proc/interrupts has no such line or column (not x86, or no /proc).
-std::int64_t function_call_interrupts(int cpu) {
-  std::ifstream in("/proc/interrupts");
-  std::string header;
-  if (!std::getline(in, header)) return -1;
-  int column = -1;
-  {
-    std::istringstream words(header);
-    std::string word;
-    for (int i = 0; words >> word; ++i) {
-      if (word == "CPU" + std::to_string(cpu)) column = i;
-    }
-  }
-  if (column < 0) return -1;
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream words(line);
-    std::string label;
-    if (!(words >> label) || label != "CAL:") continue;
-    std::uint64_t count = 0;
-    for (int i = 0; i <= column; ++i) {
-      if (!(words >> count)) return -1;
-    }
-    return static_cast<std::int64_t>(count);
-  }
-  return -1;
 }
 
 // Why the litmus cannot tell a barrier from none in this build, or "".

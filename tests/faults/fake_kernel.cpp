@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 #include "fake_kernel.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 
@@ -42,16 +44,49 @@ int faulty_mprotect(void* addr, std::size_t len, int prot) noexcept {
   return detail::real_os().mprotect(addr, len, prot);
 }
 
-long faulty_read_file(const char* path, char* buf, std::size_t cap) noexcept {
-  if (installed.read_file.strikes()) return fail_with(installed.read_file.error);
-  if (installed.cpuinfo != nullptr && std::strcmp(path, "/proc/cpuinfo") == 0) {
-    std::size_t len = std::strlen(installed.cpuinfo);
-    if (len + 1 > cap) len = cap - 1;
-    std::memcpy(buf, installed.cpuinfo, len);
-    buf[len] = '\0';
-    return static_cast<long>(len);
+void put_signature(const char* signature, std::uint32_t regs[4]) noexcept {
+  char text[12] = {};
+  std::memcpy(text, signature, std::min<std::size_t>(std::strlen(signature), sizeof text));
+  std::memcpy(&regs[1], text, 12);  // EBX, ECX, EDX
+}
+
+// The faked CPU's answers: just the leaves that selection reads.
+bool faked_cpuid(std::uint32_t leaf, std::uint32_t subleaf, std::uint32_t regs[4]) noexcept {
+  if (!installed.cpu_faked) return detail::real_os().cpuid(leaf, subleaf, regs);
+  const fake_cpu& c = installed.cpu;
+  regs[0] = regs[1] = regs[2] = regs[3] = 0;
+  if (c.no_cpuid) return false;
+  const char* const signatures[2] = {c.hypervisor, c.second_hypervisor};
+  switch (leaf) {
+    case 0:
+      regs[0] = 0x10;
+      break;
+    case 1:
+      regs[2] = c.hypervisor != nullptr ? 1u << 31 : 0;
+      break;
+    case 0x80000000:
+      regs[0] = 0x80000021;
+      break;
+    case 0x80000008:
+      regs[1] = c.invlpgb ? 1u << 3 : 0;
+      break;
+    default:
+      for (std::uint32_t i = 0; i < 2; ++i) {
+        const std::uint32_t base = 0x40000000 + 0x100 * i;
+        const char* signature = signatures[i];
+        if (c.hypervisor == nullptr || signature == nullptr) continue;
+        if (leaf == base) {
+          regs[0] = base + 0x10;
+          put_signature(signature, regs);
+        } else if (leaf == base + 1 && std::strcmp(signature, "KVMKVMKVM") == 0) {
+          regs[0] = c.kvm_pv_tlb_flush ? 1u << 9 : 0;
+        } else if (leaf == base + 4 && std::strcmp(signature, "Microsoft Hv") == 0) {
+          regs[0] = c.hyperv_remote_flush ? 1u << 2 : 0;
+        }
+      }
+      break;
   }
-  return detail::real_os().read_file(path, buf, cap);
+  return true;
 }
 
 }  // namespace
@@ -78,10 +113,16 @@ bool injected_error::strikes() noexcept {
 void kernel_faults::clear() noexcept {
   query_answer = -1;
   for (injected_error* e : {&query, &register_private_expedited, &private_expedited, &global,
-                            &mprotect, &read_file}) {
+                            &mprotect}) {
     e->clear();
   }
-  cpuinfo = nullptr;
+  cpu_faked = false;
+  cpu = fake_cpu{};
+}
+
+void kernel_faults::fake(const fake_cpu& c) noexcept {
+  cpu = c;
+  cpu_faked = true;
 }
 
 kernel_faults& faults() noexcept { return installed; }
@@ -91,7 +132,7 @@ void install_fake_kernel() noexcept {
   detail::os = detail::real_os();
   detail::os.membarrier = faulty_membarrier;
   detail::os.mprotect = faulty_mprotect;
-  detail::os.read_file = faulty_read_file;
+  detail::os.cpuid = faked_cpuid;
   install_counting_seam();
   counts().reset();
 }

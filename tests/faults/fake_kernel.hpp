@@ -21,6 +21,18 @@ struct injected_error {
   bool strikes() noexcept;
 };
 
+// A CPU and hypervisor as CPUID describes them, for the seam's cpuid. Every
+// other leaf answers zeros.
+struct fake_cpu {
+  bool invlpgb = false;              // CPUID 0x80000008 EBX bit 3
+  const char* hypervisor = nullptr;  // the signature at 0x40000000 ("KVMKVMKVM", "Microsoft Hv",
+                                     // "XenVMMXenVMM"); nullptr: bare metal (no hypervisor bit)
+  const char* second_hypervisor = nullptr;  // the signature at 0x40000100, if any
+  bool kvm_pv_tlb_flush = false;            // KVM: 0x40000001 EAX bit 9 at KVM's base
+  bool hyperv_remote_flush = false;         // Hyper-V: 0x40000004 EAX bit 2 at Hyper-V's base
+  bool no_cpuid = false;                    // the seam answers that CPUID does not exist
+};
+
 struct kernel_faults {
   long query_answer = -1;  // MEMBARRIER_CMD_QUERY answers this mask (-1: the real one)
   injected_error query;    // QUERY fails
@@ -28,8 +40,11 @@ struct kernel_faults {
   injected_error private_expedited;
   injected_error global;
   injected_error mprotect;
-  injected_error read_file;  // every file read (/proc absent or unreadable)
-  const char* cpuinfo = nullptr;  // /proc/cpuinfo reads give this text (nullptr: the real file)
+  bool cpu_faked = false;  // CPUID answers from `cpu` below instead of the real CPU
+  fake_cpu cpu;
+
+  // CPUID describes `c` from now on.
+  void fake(const fake_cpu& c) noexcept;
 
   void clear() noexcept;
 };

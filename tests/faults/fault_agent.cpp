@@ -5,7 +5,8 @@
 // found as "key=value" lines on stdout; the tests parse them.
 //
 //   fault_agent <command>...
-//     selection         init()'s result and selection()'s report
+//     selection         init()'s result and selection()'s report, and whether
+//                       the process runs with AT_SECURE
 //     deny=<errno>      8 threads call heavy() in a loop; meanwhile a seccomp
 //                       filter makes membarrier(2) fail with <errno>
 //     stats             active_strategy() and stats()
@@ -25,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,7 +64,9 @@ void print_selection() {
              {"selection_error", errno_label(r.error)},
              {"selection_message", r.message},
              {"membarrier_query", query < 0 ? "-1" : hex(query)},
-             {"membarrier_query_error", errno_label(report.membarrier_query_error)}};
+             {"membarrier_query_error", errno_label(report.membarrier_query_error)},
+             {"forced", report.forced ? report.forced_name : "(no)"},
+             {"at_secure", std::to_string(getauxval(AT_SECURE))}};
   for (const asymfence::candidate_report& c : report.candidates) {
     std::string name = asymfence::to_string(c.id);
     f["usable." + name] = c.usable ? "1" : "0";

@@ -12,22 +12,41 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <string>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "evidence.hpp"
 
 namespace asymfence::test {
 
-// Whether the mprotect trick should be usable here: x86 Linux, and no
-// INVLPGB among the CPU's flags (Linux >= 6.15 flushes with it, without IPIs).
+// Whether the mprotect trick should be usable here: x86 Linux, a CPU without
+// INVLPGB (Linux >= 6.15 flushes with it, without IPIs) and no hypervisor
+// whose paravirtual flush the library refuses (Xen; Hyper-V recommending its
+// flush hypercall). Asked of the CPU directly, not through the library.
 inline bool mprotect_trick_expected() {
 #if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
-    if (line.rfind("flags", 0) == 0) return line.find(" invlpgb") == std::string::npos;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  __cpuid(0x80000000, a, b, c, d);
+  if (a >= 0x80000008) {
+    __cpuid_count(0x80000008, 0, a, b, c, d);
+    if ((b & (1u << 3)) != 0) return false;
   }
-  return false;
+  __cpuid(1, a, b, c, d);
+  if ((c & (1u << 31)) == 0) return true;
+  for (unsigned base : {0x40000000u, 0x40000100u}) {
+    __cpuid(base, a, b, c, d);
+    const unsigned words[3] = {b, c, d};
+    const std::string signature(reinterpret_cast<const char*>(words), 12);
+    if (signature == "XenVMMXenVMM") return false;
+    if (signature == "Microsoft Hv" && a >= base + 4) {
+      __cpuid(base + 4, a, b, c, d);
+      if ((a & (1u << 2)) != 0) return false;
+    }
+  }
+  return true;
 #else
   return false;
 #endif

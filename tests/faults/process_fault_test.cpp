@@ -269,5 +269,43 @@ TEST(FaultStrace, BurstOfTwelveEnomemAnswersIsWaitedOutWithoutASwitch) {
   EXPECT_EQ(number_fact(f, "calls.mprotect"), 0) << "heavy() used the mprotect trick";
 }
 
+// ASYMFENCE_STRATEGY is read with secure_getenv(): a program that runs with
+// more privilege than the user who starts it (AT_SECURE; here its real uid is
+// nobody's while its effective uid stays root, as in a setuid-root program
+// that nobody starts) ignores it, so that the user cannot force the stop, or
+// GLOBAL, on it. The control: the same program started without the privilege
+// change obeys the variable (a name that is no strategy: selection refuses).
+TEST(FaultEnvironment, PrivilegedProgramIgnoresTheStrategyOverride) {
+  SKIP_UNDER_EMULATOR();
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to start a program with AT_SECURE";
+  const std::vector<std::string> forcing = {"ASYMFENCE_STRATEGY=bogus"};
+  child_result plain = run_program(agent_path, {"selection"}, forcing, {}, agent_timeout_seconds);
+  facts f = parse_facts(plain.output);
+  std::printf("as started: at_secure=%s forced=%s selected=%s (%s)\n",
+              fact(f, "at_secure").c_str(), fact(f, "forced").c_str(),
+              fact(f, "selected").c_str(), fact(f, "selection_error").c_str());
+  ASSERT_EQ(fact(f, "at_secure"), "0") << plain.output;
+  EXPECT_EQ(fact(f, "forced"), "bogus");
+  EXPECT_EQ(fact(f, "selected"), "none");
+  EXPECT_EQ(fact(f, "selection_error"), "EINVAL");
+
+  constexpr uid_t nobody = 65534;
+  child_result privileged = run_program(
+      agent_path, {"selection"}, forcing,
+      [] {
+        if (setresuid(nobody, 0, 0) != 0) _exit(filter_refused);
+      },
+      agent_timeout_seconds);
+  ASSERT_FALSE(privileged.exited && privileged.code == filter_refused) << "setresuid failed";
+  f = parse_facts(privileged.output);
+  std::printf("with AT_SECURE: at_secure=%s forced=%s selected=%s\n",
+              fact(f, "at_secure").c_str(), fact(f, "forced").c_str(),
+              fact(f, "selected").c_str());
+  ASSERT_EQ(fact(f, "at_secure"), "1") << privileged.output;
+  EXPECT_EQ(fact(f, "forced"), "(no)") << "the privileged program obeyed ASYMFENCE_STRATEGY";
+  EXPECT_NE(fact(f, "selected"), "none") << privileged.output;
+  EXPECT_EQ(fact(f, "selection_error"), errno_label(0));
+}
+
 }  // namespace
 }  // namespace asymfence::test

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -27,11 +29,25 @@ namespace {
 // one (where GLOBAL is masked out).
 constexpr long query_everything = 0x3ff;
 constexpr long query_nohz_full = query_everything & ~0x1L;
-// /proc/cpuinfo of an x86 CPU without and with broadcast TLB invalidation.
-const char* const cpuinfo_without_invlpgb =
-    "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2 invpcid\n\n";
-const char* const cpuinfo_with_invlpgb =
-    "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2 invlpgb invpcid\n\n";
+// CPUs as CPUID describes them: bare metal without and with broadcast TLB
+// invalidation, and guests of the hypervisors the rule tells apart.
+fake_cpu bare_metal() { return {}; }
+fake_cpu with_invlpgb() {
+  fake_cpu c;
+  c.invlpgb = true;
+  return c;
+}
+fake_cpu guest_of(const char* signature) {
+  fake_cpu c;
+  c.hypervisor = signature;
+  return c;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+constexpr bool x86 = true;
+#else
+constexpr bool x86 = false;
+#endif
 
 constexpr int transient_errors[] = {EINTR, ENOMEM, EAGAIN};
 
@@ -47,6 +63,14 @@ class FaultSeam : public ::testing::Test {
   static init_result reselect() {
     counts().reset();
     return detail::reselect_for_testing();
+  }
+
+  // The same with ASYMFENCE_STRATEGY forcing `name`, as an operator would.
+  static init_result reselect_forcing(const char* name) {
+    setenv("ASYMFENCE_STRATEGY", name, 1);
+    init_result r = reselect();
+    unsetenv("ASYMFENCE_STRATEGY");
+    return r;
   }
 
   // The strategy selection should fall back to when PRIVATE_EXPEDITED is
@@ -253,7 +277,7 @@ TEST_F(FaultSeam, InitAfterARuntimeSwitchReportsTheStrategyInForce) {
 // selection must not choose it, even when nothing else is left.
 TEST_F(FaultSeam, GlobalMissingFromQueryIsNotSelected) {
   faults().register_private_expedited.always(EPERM);
-  faults().cpuinfo = cpuinfo_with_invlpgb;
+  faults().fake(with_invlpgb());  // no mprotect
   faults().global.always(EINVAL);
   // The control: with GLOBAL offered, this machine would select it.
   faults().query_answer = query_everything;
@@ -274,71 +298,142 @@ TEST_F(FaultSeam, GlobalMissingFromQueryIsNotSelected) {
 // is left after it: the documented stop, naming the errno and the remedy.
 TEST_F(FaultSeam, GlobalFailingWithEinvalAtRunTimeStops) {
   faults().register_private_expedited.always(EPERM);
-  faults().cpuinfo = cpuinfo_with_invlpgb;
+  faults().fake(with_invlpgb());  // no mprotect
   ASSERT_EQ(reselect().selected, strategy::membarrier_global);
   faults().global.always(EINVAL);
   expect_heavy_stops({"membarrier_global returned EINVAL", "no other sound strategy is left",
                       "Remedy:", "nohz_full"});
 }
 
-TEST_F(FaultSeam, UnreadableCpuinfoRulesOutMprotect) {
-  if (!mprotect_trick_expected()) GTEST_SKIP() << "the mprotect trick is never usable here";
-  faults().query_answer = 0;
-  faults().cpuinfo = cpuinfo_without_invlpgb;
-  ASSERT_EQ(reselect().selected, strategy::mprotect) << "the control: readable, no INVLPGB";
-
-  faults().read_file.always(EACCES);
-  init_result r = reselect();
-  EXPECT_EQ(r.selected, strategy_without_asymmetric_mechanism());
-  expect_reason(strategy::mprotect, "/proc/cpuinfo is unreadable (EACCES)");
+// Whether this machine's /proc/cpuinfo lists "invlpgb" (no kernel prints it:
+// the flag has no display name).
+bool proc_cpuinfo_lists_invlpgb() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("flags", 0) == 0) return line.find(" invlpgb") != std::string::npos;
+  }
+  return false;
 }
 
-TEST_F(FaultSeam, CpuinfoShowingInvlpgbRulesOutMprotect) {
-  if (!mprotect_trick_expected()) GTEST_SKIP() << "the mprotect trick is never usable here";
+// INVLPGB is judged from CPUID 0x80000008 EBX bit 3, whatever /proc/cpuinfo
+// says: here CPUID says INVLPGB while /proc/cpuinfo does not list it (as on
+// every AMD Zen 3+ host with Linux >= 6.15).
+TEST_F(FaultSeam, InvlpgbInCpuidRulesOutMprotect) {
+  if (!x86) GTEST_SKIP() << "the mprotect trick is refused by architecture here";
+  std::printf("/proc/cpuinfo lists invlpgb: %s\n", proc_cpuinfo_lists_invlpgb() ? "yes" : "no");
   faults().query_answer = 0;
-  faults().cpuinfo = cpuinfo_without_invlpgb;
-  ASSERT_EQ(reselect().selected, strategy::mprotect) << "the control: no INVLPGB";
+  faults().fake(bare_metal());
+  ASSERT_EQ(reselect().selected, strategy::mprotect) << "the control: a CPU without INVLPGB";
+  EXPECT_FALSE(selection().tlb.invlpgb);
 
-  faults().cpuinfo = cpuinfo_with_invlpgb;
+  faults().fake(with_invlpgb());
   init_result r = reselect();
-  EXPECT_EQ(r.selected, strategy_without_asymmetric_mechanism());
-  expect_reason(strategy::mprotect, "INVLPGB");
+  EXPECT_EQ(r.selected, strategy_without_asymmetric_mechanism()) << r.message;
+  expect_reason(strategy::mprotect, "INVLPGB (CPUID 0x80000008 EBX bit 3)");
+  EXPECT_TRUE(selection().tlb.invlpgb);
+  EXPECT_FALSE(selection().tlb.interrupts_every_cpu);
+  std::printf("mprotect: %s\n", candidate(strategy::mprotect).reason);
+
+  // Not even when forced: the trick would order nothing on the other CPUs.
+  r = reselect_forcing("mprotect");
+  EXPECT_EQ(r.selected, strategy::none);
+  EXPECT_TRUE(contains(r.message, "ASYMFENCE_STRATEGY=mprotect is refused")) << r.message;
+  EXPECT_TRUE(contains(r.message, "INVLPGB")) << r.message;
 }
 
-// Why mprotect is out without /proc: beyond x86 the architecture rules it out
-// before /proc/cpuinfo is read.
-#if defined(__x86_64__) || defined(__i386__)
-constexpr const char* mprotect_reason_without_proc = "/proc/cpuinfo is unreadable (ENOENT)";
-#else
-constexpr const char* mprotect_reason_without_proc = "unsound on this architecture";
-#endif
+// Xen and Hyper-V's recommended flush hypercall may flush other vCPUs without
+// interrupting them: refused automatically (GLOBAL takes over), accepted when
+// forced, with the reason as a warning.
+TEST_F(FaultSeam, XenAndHyperVFlushHypercallRefuseMprotectUnlessForced) {
+  if (!x86) GTEST_SKIP() << "the mprotect trick is refused by architecture here";
+  fake_cpu hyperv_flush = guest_of("Microsoft Hv");
+  hyperv_flush.hyperv_remote_flush = true;
+  fake_cpu kvm_offering_hyperv_flush = hyperv_flush;
+  kvm_offering_hyperv_flush.second_hypervisor = "KVMKVMKVM";
+  struct refused_case {
+    const char* name;
+    fake_cpu cpu;
+    const char* reason;
+  };
+  for (const refused_case& k : {refused_case{"Xen", guest_of("XenVMMXenVMM"), "Xen"},
+                                refused_case{"Hyper-V", hyperv_flush, "0x40000004 EAX bit 2"},
+                                refused_case{"KVM with Hyper-V's flush", kvm_offering_hyperv_flush,
+                                             "0x40000004 EAX bit 2"}}) {
+    SCOPED_TRACE(k.name);
+    faults().register_private_expedited.always(EPERM);
+    faults().fake(k.cpu);
+    init_result r = reselect();
+    EXPECT_EQ(r.selected, strategy::membarrier_global) << r.message;
+    expect_reason(strategy::mprotect, k.reason);
+    EXPECT_STREQ(selection().platform_warning, "");
 
-// Without /proc, the mprotect trick cannot rule out INVLPGB; PRIVATE_EXPEDITED
-// does not need /proc, and GLOBAL takes over when PRIVATE_EXPEDITED is gone.
-TEST_F(FaultSeam, ProcNotMountedStillSelectsASoundStrategy) {
-  faults().read_file.always(ENOENT);
-  EXPECT_EQ(reselect().selected, strategy::membarrier_private_expedited);
-  expect_reason(strategy::mprotect, mprotect_reason_without_proc);
-
+    r = reselect_forcing("mprotect");
+    ASSERT_EQ(r.selected, strategy::mprotect) << r.message;
+    const selection_report report = selection();
+    std::printf("%s, forced: %s\n", k.name, report.platform_warning);
+    EXPECT_TRUE(contains(report.platform_warning, "ASYMFENCE_STRATEGY=mprotect is in force"))
+        << report.platform_warning;
+    EXPECT_TRUE(contains(report.platform_warning, k.reason)) << report.platform_warning;
+    counts().reset();
+    heavy();
+    EXPECT_EQ(counts().mprotect.load(), 2u) << "heavy() did not use the forced trick";
+  }
+  // The control: Hyper-V without the recommendation leaves flushes to IPIs.
   faults().register_private_expedited.always(EPERM);
-  ASSERT_EQ(reselect().selected, strategy::membarrier_global);
-  constexpr int calls = 3;
-  for (int i = 0; i < calls; ++i) heavy();
-  EXPECT_GE(counts().membarrier_global.load(), std::uint64_t{calls})
-      << "heavy() did not issue GLOBAL";
+  faults().fake(guest_of("Microsoft Hv"));
+  EXPECT_EQ(reselect().selected, strategy::mprotect) << selection().tlb.verdict;
 }
 
-// Without /proc and without membarrier, no sound strategy exists: init()
-// says so with the errno and a remedy, and heavy() stops the process.
-TEST_F(FaultSeam, ProcNotMountedAndNoMembarrierReportsTheError) {
-  faults().read_file.always(ENOENT);
+// KVM's paravirtual flush defers a preempted vCPU's flush to its re-entry,
+// which is as good as an interrupt (docs/design.md): the trick stays usable,
+// and it still interrupts a CPU that runs a spinning thread.
+TEST_F(FaultSeam, KvmParavirtualFlushKeepsMprotect) {
+  if (!x86) GTEST_SKIP() << "the mprotect trick is refused by architecture here";
+  fake_cpu kvm = guest_of("KVMKVMKVM");
+  kvm.kvm_pv_tlb_flush = true;
+  faults().fake(kvm);
+  faults().query_answer = 0;
+  init_result r = reselect();
+  ASSERT_EQ(r.selected, strategy::mprotect) << r.message;
+  const tlb_flush_report t = selection().tlb;
+  std::printf("hypervisor '%s', KVM PV TLB flush %d: %s\n", t.hypervisor_signature,
+              t.kvm_pv_tlb_flush, t.verdict);
+  EXPECT_STREQ(t.hypervisor_signature, "KVMKVMKVM");
+  EXPECT_TRUE(t.kvm_pv_tlb_flush);
+  EXPECT_TRUE(t.interrupts_every_cpu);
+  EXPECT_TRUE(contains(t.verdict, "KVM's paravirtual flush")) << t.verdict;
+  EXPECT_STREQ(selection().platform_warning, "");
+  expect_heavy_interrupts_in_this_process();
+  EXPECT_GT(counts().mprotect.load(), 0u) << "heavy() made no mprotect call";
+}
+
+// On x86 a seam that cannot run CPUID leaves INVLPGB unknown: refused.
+TEST_F(FaultSeam, UnansweredCpuidRulesOutMprotect) {
+  if (!x86) GTEST_SKIP() << "the mprotect trick is refused by architecture here";
+  fake_cpu none;
+  none.no_cpuid = true;
+  faults().fake(none);
+  faults().query_answer = 0;
+  EXPECT_EQ(reselect().selected, strategy_without_asymmetric_mechanism());
+  expect_reason(strategy::mprotect, "CPUID did not answer, so INVLPGB cannot be ruled out");
+}
+
+// Why mprotect is out on a CPU with INVLPGB: beyond x86 the architecture
+// rules it out before CPUID is asked.
+constexpr const char* mprotect_reason_with_invlpgb =
+    x86 ? "INVLPGB" : "unsound on this architecture";
+
+// With INVLPGB and without membarrier, no sound strategy exists: init() says
+// so with the errno and a remedy, and heavy() stops the process.
+TEST_F(FaultSeam, InvlpgbAndNoMembarrierReportsTheError) {
+  faults().fake(with_invlpgb());
   faults().query.always(ENOSYS);
   init_result r = reselect();
   ASSERT_EQ(r.selected, strategy_without_asymmetric_mechanism()) << r.message;
   if (r.selected != strategy::none) return;  // the checked build falls back to fences
   EXPECT_EQ(r.error, ENOSYS);
-  for (const char* part : {"no sound heavy barrier exists here", "ENOSYS",
-                           mprotect_reason_without_proc, "Remedy:"}) {
+  for (const char* part :
+       {"no sound heavy barrier exists here", "ENOSYS", mprotect_reason_with_invlpgb, "Remedy:"}) {
     EXPECT_TRUE(contains(r.message, part)) << "'" << r.message << "' lacks '" << part << "'";
   }
   expect_heavy_stops({"no sound strategy exists", "ENOSYS"});

@@ -23,8 +23,17 @@ add_dependencies(asymfence_fault_test fault_agent)
 gtest_discover_tests(asymfence_fault_test
   DISCOVERY_TIMEOUT 60
   PROPERTIES LABELS faults TIMEOUT 600)
+# A child forked at any instruction of the shootdown page's set-up: its own
+# program, so that no earlier test has set the page up in the process.
+add_executable(asymfence_publication_test ${faults_dir}/publication_test.cpp)
+target_link_libraries(asymfence_publication_test PRIVATE
+  asymfence_test_support asymfence_instruction_stepper GTest::gtest_main)
+gtest_discover_tests(asymfence_publication_test
+  DISCOVERY_TIMEOUT 60
+  PROPERTIES LABELS faults TIMEOUT 300)
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
-  foreach(target asymfence_fault_support fault_agent asymfence_fault_test)
+  foreach(target asymfence_fault_support fault_agent asymfence_fault_test
+                 asymfence_publication_test)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
   endforeach()
 endif()

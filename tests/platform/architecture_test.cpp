@@ -50,7 +50,7 @@ void expect_message_mentions(const std::string& message, const char* part) {
   EXPECT_TRUE(contains(message.c_str(), part)) << "'" << message << "' lacks '" << part << "'";
 }
 
-// On x86 a CPU with INVLPGB (or an unreadable /proc/cpuinfo) refuses the trick
+// On x86 a CPU with INVLPGB (or a refused paravirtual flush) refuses the trick
 // for its own reason; the architecture never does.
 void expect_architecture_allows_mprotect(const asymfence::candidate_report& c) {
   EXPECT_FALSE(contains(c.reason, unsound_architecture)) << c.reason;

@@ -4,16 +4,38 @@
 set(ASYMFENCE_PLATFORM_TESTS ${CMAKE_CURRENT_LIST_DIR})
 
 function(asymfence_platform_test name)
-  add_executable(${name} ${ARGN})
+  cmake_parse_arguments(ARG "" "TEST_FILTER" "" ${ARGN})
+  add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE asymfence_test_support GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 PROPERTIES LABELS platform TIMEOUT 300)
+  set(filter "")
+  if(ARG_TEST_FILTER)
+    set(filter TEST_FILTER ${ARG_TEST_FILTER})
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 ${filter}
+                       PROPERTIES LABELS platform TIMEOUT 600)
 endfunction()
 
 if(NOT WIN32)
   asymfence_platform_test(asymfence_architecture_test
                           ${ASYMFENCE_PLATFORM_TESTS}/architecture_test.cpp)
 else()
-  asymfence_platform_test(asymfence_windows_test ${ASYMFENCE_PLATFORM_TESTS}/windows_test.cpp)
+  set(interrupt_test Windows.HeavyInterruptsACpuRunningASpinningThread)
+  asymfence_platform_test(asymfence_windows_test ${ASYMFENCE_PLATFORM_TESTS}/windows_test.cpp
+                          TEST_FILTER -${interrupt_test})
+  # The interrupt count needs the spinning thread to keep its CPU on a busy
+  # host. Wine maps no Windows priority to a real-time one, so the test runs
+  # under chrt where that is allowed (as the Linux interrupt tests raise their
+  # spinner), else at normal priority; ASYMFENCE_TEST_REALTIME tells it which.
+  find_program(ASYMFENCE_CHRT chrt)
+  set(realtime "")
+  if(ASYMFENCE_CHRT)
+    set(realtime sh -c "${ASYMFENCE_CHRT} -f 1 true 2>/dev/null && exec ${ASYMFENCE_CHRT} -f 1 env ASYMFENCE_TEST_REALTIME=1 \"$@\" || exec \"$@\"" sh)
+  endif()
+  add_test(NAME ${interrupt_test}
+           COMMAND ${realtime} ${CMAKE_CROSSCOMPILING_EMULATOR}
+                   $<TARGET_FILE:asymfence_windows_test> --gtest_filter=${interrupt_test})
+  set_tests_properties(${interrupt_test} PROPERTIES LABELS platform TIMEOUT 300
+                       SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
 
   # The core area's portable programs, built here because the rest of that
   # area forks, execs and reads /proc (tests/CMakeLists.txt leaves it out).

@@ -11,6 +11,8 @@
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
+#elif defined(_WIN32)
+#include <windows.h>
 #endif
 
 namespace asymfence::litmus {
@@ -48,24 +50,41 @@ void run_side(shared_state& s, std::atomic<std::uint64_t>& mine,
 
 }  // namespace
 
-bool pin_to_nth_allowed_cpu(int n) noexcept {
+int nth_allowed_cpu(int n) noexcept {
+  int seen = 0;
 #if defined(__linux__)
   cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return false;
-  int seen = 0;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
   for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (!CPU_ISSET(cpu, &allowed)) continue;
-    if (seen++ == n) {
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(cpu, &one);
-      return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
-    }
+    if (CPU_ISSET(cpu, &allowed) && seen++ == n) return cpu;
+  }
+#elif defined(_WIN32)
+  DWORD_PTR allowed = 0;
+  DWORD_PTR system = 0;
+  if (!GetProcessAffinityMask(GetCurrentProcess(), &allowed, &system)) return -1;
+  for (int cpu = 0; cpu < static_cast<int>(sizeof allowed * 8); ++cpu) {
+    if ((allowed & (DWORD_PTR{1} << cpu)) != 0 && seen++ == n) return cpu;
   }
 #else
   (void)n;
+  (void)seen;
 #endif
+  return -1;
+}
+
+bool pin_to_nth_allowed_cpu(int n) noexcept {
+  const int cpu = nth_allowed_cpu(n);
+  if (cpu < 0) return false;
+#if defined(__linux__)
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
+#elif defined(_WIN32)
+  return SetThreadAffinityMask(GetCurrentThread(), DWORD_PTR{1} << cpu) != 0;
+#else
   return false;
+#endif
 }
 
 outcome run_store_buffering(std::uint64_t iterations, barrier_function first,

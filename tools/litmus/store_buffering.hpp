@@ -29,6 +29,10 @@ struct outcome {
 outcome run_store_buffering(std::uint64_t iterations, barrier_function first,
                             barrier_function second, double time_limit_seconds = 0) noexcept;
 
+// The number of the n-th CPU the process may run on (Linux, Windows); -1 if
+// there is none.
+int nth_allowed_cpu(int n) noexcept;
+
 // Pins the calling thread to the n-th CPU it may run on; false if it cannot
 // (also for harnesses that line up more than two threads).
 bool pin_to_nth_allowed_cpu(int n) noexcept;

@@ -134,8 +134,8 @@ std::string help_text() {
          "     is printed)\n"
          "  2  usage error: an unknown option or a bad value\n"
          "  3  the self-check failed: light() against heavy() gave forbidden outcomes,\n"
-         "     or the platform is known to break heavy() (Wine, whose\n"
-         "     FlushProcessWriteBuffers is a stub)\n"
+         "     or ASYMFENCE_STRATEGY forced a strategy past the reason it was refused\n"
+         "     (Wine's stub FlushProcessWriteBuffers, a hypervisor flush hypercall)\n"
          "  4  the self-check was inconclusive: its control showed no violation in\n"
          "     a minute of retries (the two CPUs never ran the threads at once), so a\n"
          "     clean result would prove nothing\n";

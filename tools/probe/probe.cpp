@@ -35,8 +35,9 @@ findings gather(const options& opts) {
 
 int exit_code(const findings& f) noexcept {
   if (!f.init || !f.measured) return exit_no_sound_strategy;
-  // A platform known to break heavy() fails even with a clean litmus run: a
-  // slow no-op on the heavy side can hide the reordering (Wine's stub does).
+  // A strategy forced past the reason it was refused (Wine's stub, a
+  // hypervisor's flush hypercall) fails even with a clean litmus run: a slow
+  // no-op on the heavy side can hide the reordering (Wine's stub does).
   if (f.check.forbidden > 0 || f.selection.platform_warning[0] != '\0') {
     return exit_self_check_failed;
   }

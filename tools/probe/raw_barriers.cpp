@@ -81,9 +81,25 @@ int flush_process_write_buffers() noexcept {
   return 0;
 }
 
+// The VirtualProtect trick on a page of the calling thread's own, for the
+// same reason as own_page above.
+int virtual_protect_shootdown() noexcept {
+  thread_local volatile unsigned char* page = static_cast<volatile unsigned char*>(
+      VirtualAlloc(nullptr, 4096, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE));
+  if (page == nullptr) return ENOMEM;
+  void* addr = const_cast<unsigned char*>(page);
+  DWORD old = 0;
+  if (!VirtualProtect(addr, 4096, PAGE_READWRITE, &old)) return EINVAL;
+  page[0] = static_cast<unsigned char>(page[0] + 1);
+  if (!VirtualProtect(addr, 4096, PAGE_READONLY, &old)) return EINVAL;
+  return 0;
+}
+
 const raw_barrier raw_barriers[] = {
     {strategy::flush_process_write_buffers, "FlushProcessWriteBuffers()",
      flush_process_write_buffers, false},
+    {strategy::virtual_protect, "VirtualProtect RW, write, VirtualProtect R",
+     virtual_protect_shootdown, false},
 };
 #endif
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 // The report as one JSON object. Keys that programs rely on: "strategy",
-// "light_compiler_only" and "litmus": {"iterations", "forbidden",
-// "control_forbidden"}; durations in nanoseconds under "costs_ns".
+// "light_compiler_only", "tlb_flush": {"invlpgb", "hypervisor",
+// "interrupts_every_cpu", "verdict"} and "litmus": {"iterations",
+// "forbidden", "control_forbidden"}; durations in nanoseconds under
+// "costs_ns".
 #include "options.hpp"
 #include "json_writer.hpp"
 #include "report.hpp"
@@ -59,6 +61,24 @@ void write_membarrier(json_writer& json, const findings& f) {
   json.key("ok").boolean(f.registration.ok);
   json.key("error");
   write_errno(json, f.registration.error);
+  json.end_object();
+}
+
+void write_tlb_flush(json_writer& json, const findings& f) {
+  const tlb_flush_report& t = f.selection.tlb;
+  json.key("tlb_flush").begin_object();
+  json.key("cpuid").boolean(t.cpuid);
+  json.key("invlpgb").boolean(t.invlpgb);
+  json.key("hypervisor");
+  if (t.hypervisor) {
+    json.string(t.hypervisor_signature);
+  } else {
+    json.null();
+  }
+  json.key("kvm_pv_tlb_flush").boolean(t.kvm_pv_tlb_flush);
+  json.key("hyperv_remote_flush").boolean(t.hyperv_remote_flush);
+  json.key("interrupts_every_cpu").boolean(t.interrupts_every_cpu);
+  json.key("verdict").string(t.verdict);
   json.end_object();
 }
 
@@ -177,6 +197,7 @@ void write_json(const findings& f, std::ostream& out) {
   json.key("platform_warning");
   write_optional_text(json, f.selection.platform_warning);
   write_membarrier(json, f);
+  write_tlb_flush(json, f);
   write_selection(json, f);
   if (f.measured) {
     write_costs(json, f.cost);

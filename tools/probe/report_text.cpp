@@ -77,6 +77,27 @@ void write_membarrier(std::ostream& out, const findings& f) {
                     : "fails with " + errno_name(r.error));
 }
 
+void write_tlb_flush(std::ostream& out, const findings& f) {
+  const tlb_flush_report& t = f.selection.tlb;
+  out << "\nTLB shootdowns (the mprotect and virtual_protect strategies)\n";
+  if (!t.cpuid) {
+    line(out, "CPUID", "not available (not x86)");
+  } else {
+    line(out, "INVLPGB (0x80000008 EBX bit 3)", t.invlpgb ? "yes: broadcast flushes" : "no");
+    line(out, "hypervisor (1 ECX bit 31)",
+         !t.hypervisor ? "none"
+                       : std::string(t.hypervisor_signature[0] == '\0' ? "(unnamed)"
+                                                                       : t.hypervisor_signature));
+    if (t.hypervisor) {
+      line(out, "KVM paravirtual flush", t.kvm_pv_tlb_flush ? "yes (0x40000001 EAX bit 9)" : "no");
+      line(out, "Hyper-V flush hypercall",
+           t.hyperv_remote_flush ? "recommended (0x40000004 EAX bit 2)" : "not recommended");
+    }
+  }
+  line(out, "every CPU interrupted",
+       std::string(t.interrupts_every_cpu ? "yes: " : "no: ") + t.verdict);
+}
+
 void write_selection(std::ostream& out, const findings& f) {
   const selection_report& s = f.selection;
   out << "\nStrategy\n";
@@ -168,8 +189,8 @@ void write_verdict(std::ostream& out, const findings& f) {
         out << "FAILED. light() against heavy() gave " << count(f.check.forbidden)
             << " forbidden outcomes: heavy barriers do not reach other threads here.\n";
       } else {
-        out << "FAILED. The self-check saw no forbidden outcome, but this platform is known "
-               "to break heavy(): "
+        out << "FAILED. The self-check saw no forbidden outcome, but heavy() is not known to "
+               "be a barrier here: "
             << f.selection.platform_warning << ".\n";
       }
       break;
@@ -187,6 +208,7 @@ void write_text(const findings& f, std::ostream& out) {
   if (warning[0] != '\0') out << "\n!!! WARNING: " << warning << " !!!\n\n";
   write_system(out, f);
   write_membarrier(out, f);
+  write_tlb_flush(out, f);
   write_selection(out, f);
   if (f.measured) {
     write_costs(out, f.cost);
