@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 // In the checked-light build, light() stops fencing (light_must_fence is
 // cleared) once selection has chosen an asymmetric mechanism. A child forked
-// while selection runs repeats it (pthread_atfork), and its own selection may
+// while selection runs repeats it (a thread of the child takes the copied
+// selection over), and its own selection may
 // end at `fence`, where light() must fence: so no child may see the flag
 // cleared while the strategy is not yet published, or its light() would stay
 // a compiler barrier against a fence (the flag is never set again).
 //
-// Selection is single-stepped and a child is forked (with fork(), so that the
-// library's atfork handler runs) after every instruction at which the flag is
+// Selection is single-stepped and a child is forked after every instruction at which the flag is
 // clear, and, as the control, every 64th instruction. Each child makes its own
 // selection end at `fence` (membarrier missing, a CPU with INVLPGB, through
 // the seam) and reports the strategy it then uses and the flag. The control
@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <thread>
 
 #include "instruction_stepper.hpp"
 #include "os_seam.hpp"
@@ -62,12 +63,20 @@ bool flag_clear_or_control(long step) {
   return true;
 }
 
+// The child runs in the trap handler, on the thread whose selection it
+// interrupted: a call from there stops the process by design (a handler may
+// not wait for its own thread's selection). Another thread asks instead, as
+// in a child whose selecting thread was not the one that forked: it takes
+// the copied selection over.
 void report_child(long) {
   child_record& r = records[children_made - 1];
   asymfence::detail::os.membarrier = no_membarrier;
   asymfence::detail::os.cpuid = cpu_with_invlpgb;
-  r.strategy = static_cast<int>(asymfence::active_strategy());
-  r.light_fences = asymfence::detail::light_must_fence.load() ? 1 : 0;
+  std::thread asker([&r] {
+    r.strategy = static_cast<int>(asymfence::active_strategy());
+    r.light_fences = asymfence::detail::light_must_fence.load() ? 1 : 0;
+  });
+  asker.join();
   _exit(0);
 }
 
