@@ -5,8 +5,9 @@
 #   install          install the build tree into a fresh scratch prefix
 #   installed_files  the prefix holds the library, the public headers (and no
 #                    internal ones), the CMake package with its version file, and the .pc
-#   exports          a shared library exports the public API and no test hook,
-#                    and its SONAME carries major.minor (skipped for a static one)
+#   exports          a shared library exports the public API and no test hook
+#                    (checked against the tests' variant, which exports them), and
+#                    its SONAME carries major.minor (skipped for a static library)
 #   uninstall        the `uninstall` target's script removes everything that
 #                    `cmake --install` put into another scratch prefix
 #   probe            the prefix holds bin/asymfence-probe and it runs (skipped,
@@ -142,20 +143,37 @@ elseif(STEP STREQUAL "exports")
   if(NOT library)
     fail("no libasymfence.so.<version> in ${PREFIX}/${INSTALL_LIBDIR}")
   endif()
-  execute_process(COMMAND ${NM} -D -C --defined-only ${library}
-                  RESULT_VARIABLE rc OUTPUT_VARIABLE exports ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    fail("${NM} -D ${library} failed (${rc}): ${err}")
-  endif()
+  function(read_exports library out)
+    execute_process(COMMAND ${NM} -D -C --defined-only ${library}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE exports ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+      fail("${NM} -D ${library} failed (${rc}): ${err}")
+    endif()
+    set(${out} "${exports}" PARENT_SCOPE)
+  endfunction()
+  read_exports(${library} exports)
   # The public API must be seen, or the check below would pass on an empty table.
-  foreach(public asymfence_heavy asymfence::heavy_slow)
+  foreach(public asymfence_heavy asymfence::try_heavy asymfence::detail::heavy_slow)
     if(NOT exports MATCHES "${public}")
       fail("${library} does not export ${public}:\n${exports}")
     endif()
   endforeach()
   # What src/test_api.hpp marks: the test hooks, the seam, rules tested alone.
-  string(CONCAT test_only "[^\n]*(_for_testing|detail::os\\b|real_os|kernel_release_at_least|"
+  string(CONCAT test_only "[^\n]*(_for_testing|detail::os|real_os|kernel_release_at_least|"
                           "private_expedited_trusted|membarrier_query)[^\n]*")
+  # The control: the tests' variant exports them, and the pattern must see that.
+  file(GLOB testable ${ASYMFENCE_BUILD_DIR}/libasymfence_testable.so.*.*.*)
+  if(NOT testable)
+    fail("no libasymfence_testable.so.<version> in ${ASYMFENCE_BUILD_DIR} to check the check with")
+  endif()
+  read_exports(${testable} testable_exports)
+  string(REGEX MATCHALL "${test_only}" hooks "${testable_exports}")
+  list(LENGTH hooks seen)
+  if(seen LESS 7)
+    list(JOIN hooks "\n  " hooks)
+    fail("the pattern for test hooks found only ${seen} of the 7 that ${testable} exports:\n  "
+         "${hooks}")
+  endif()
   string(REGEX MATCHALL "${test_only}" hooks "${exports}")
   if(hooks)
     list(JOIN hooks "\n  " hooks)
@@ -166,7 +184,8 @@ elseif(STEP STREQUAL "exports")
   if(NOT headers MATCHES "SONAME +${soname}\n")
     fail("${library} does not have the SONAME ${soname}")
   endif()
-  message("${library}: exports the public API and no test hook; SONAME ${soname}")
+  message("${library}: exports the public API and none of the ${seen} test hooks that "
+          "${testable} exports; SONAME ${soname}")
 
 elseif(STEP STREQUAL "uninstall")
   set(prefix ${WORK_DIR}/uninstall-prefix)
@@ -283,6 +302,10 @@ elseif(STEP STREQUAL "pkg_config")
   file(REMOVE_RECURSE ${binary})
   file(MAKE_DIRECTORY ${binary})
   set(program ${binary}/consumer${EXECUTABLE_SUFFIX})
+  if(SHARED)
+    # As a user would after installing into a prefix outside the loader's path.
+    set(ENV{LD_LIBRARY_PATH} "${PREFIX}/${INSTALL_LIBDIR}:$ENV{LD_LIBRARY_PATH}")
+  endif()
   run_checked("compiling consumers/consumer.c as C99 with the flags from pkg-config"
               ${C_COMPILER} ${build_flags} -std=c99 -pedantic-errors -Wall -Wextra -Werror
               ${CONSUMERS_DIR}/consumer.c ${flags} -o ${program})
