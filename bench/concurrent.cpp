@@ -9,6 +9,7 @@
 #include <string>
 
 #include "benchmark_runner.hpp"
+#include "raw_barriers.hpp"
 #include "workloads.hpp"
 
 namespace asymfence::bench {
@@ -47,9 +48,9 @@ void configure(benchmark::internal::Benchmark* b) {
 // Registers the pair for the strategy heavy() selected; false if it cannot.
 bool register_benchmarks() {
   strategy selected = active_strategy();
-  const raw_mechanism* raw = find_raw_mechanism(selected);
+  const raw::raw_barrier* raw = raw::raw_barrier_of(selected);
   std::string why = "no raw form of this strategy";
-  if (raw == nullptr || !raw->prepare(why)) {
+  if (raw == nullptr || !raw::prepare(*raw, why)) {
     std::fprintf(stderr, "concurrent benchmark: heavy() uses %s, which cannot be run raw: %s\n",
                  to_string(selected), why.c_str());
     return false;

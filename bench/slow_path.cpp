@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
-// The slow path: heavy() latency under each strategy usable here, beside the
-// raw mechanism called directly, with 0, 1 and several other threads spinning
-// (an expedited barrier must interrupt every CPU running one of them).
+// The slow path: heavy() latency under the strategy in force, beside its raw
+// mechanism called directly, with 0, 1 and several other threads spinning (an
+// expedited barrier must interrupt every CPU running one of them). A process
+// selects its strategy once, so each strategy is measured in a run of its own
+// with ASYMFENCE_STRATEGY=<name>; --list-strategies prints the usable ones.
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "benchmark_runner.hpp"
+#include "raw_barriers.hpp"
 #include "workloads.hpp"
 
 namespace asymfence::bench {
@@ -20,31 +25,25 @@ void report_spinners(benchmark::State& state, double on_cpu_share) {
 }
 
 void heavy_latency(benchmark::State& state, strategy s) {
-  std::string why;
-  if (!force_strategy(s, why)) {
-    fail(state, why);
-    return;
-  }
   statistics before = stats();
   spinning_threads others(static_cast<int>(state.range(0)));
   for (auto _ : state) heavy();
   report_spinners(state, others.stop());
   statistics after = stats();
   bool switched = active_strategy() != s;
-  restore_automatic_strategy();
   // Proof that the strategy measured is the one named: every call completed
   // through it, and issued its own barrier (the fence strategy issues none).
   const auto calls = static_cast<std::uint64_t>(state.iterations());
   bool counted = after.heavy_calls - before.heavy_calls == calls &&
                  (s == strategy::fence || after.barriers_issued - before.barriers_issued == calls);
   if (switched || !counted) {
-    fail(state, "heavy() did not complete one call per barrier with the forced strategy");
+    fail(state, "heavy() did not complete one call per barrier under the strategy in force");
   }
 }
 
-void raw_latency(benchmark::State& state, const raw_mechanism* m) {
+void raw_latency(benchmark::State& state, const raw::raw_barrier* m) {
   std::string why;
-  if (!m->prepare(why)) {
+  if (!raw::prepare(*m, why)) {
     fail(state, why);
     return;
   }
@@ -58,19 +57,26 @@ void raw_latency(benchmark::State& state, const raw_mechanism* m) {
   report_spinners(state, others.stop());
 }
 
-void configure(benchmark::internal::Benchmark* b, strategy s) {
+void configure(benchmark::internal::Benchmark* b, bool slow) {
   b->ArgName("spinning")->UseRealTime()->Unit(benchmark::kMicrosecond);
   for (int n : spinning_counts) b->Arg(n);
-  if (takes_milliseconds(s)) b->Iterations(grace_period_iterations);
+  if (slow) b->Iterations(grace_period_iterations);
 }
 
+// Registers heavy() under the strategy in force and its raw mechanism; false
+// where the library has no sound strategy (a refused ASYMFENCE_STRATEGY).
 bool register_benchmarks() {
-  for (strategy s : usable_strategies()) {
-    std::string name = to_string(s);
-    configure(benchmark::RegisterBenchmark(("heavy/" + name).c_str(), heavy_latency, s), s);
-    if (const raw_mechanism* raw = find_raw_mechanism(s)) {
-      configure(benchmark::RegisterBenchmark(("raw/" + name).c_str(), raw_latency, raw), s);
-    }
+  if (init_result r = init(); !r) {
+    std::fprintf(stderr, "slow-path benchmark: %s\n", r.message);
+    return false;
+  }
+  const strategy s = active_strategy();
+  const std::string name = to_string(s);
+  const raw::raw_barrier* raw = raw::raw_barrier_of(s);
+  const bool slow = raw != nullptr && raw->slow;
+  configure(benchmark::RegisterBenchmark(("heavy/" + name).c_str(), heavy_latency, s), slow);
+  if (raw != nullptr) {
+    configure(benchmark::RegisterBenchmark(("raw/" + name).c_str(), raw_latency, raw), slow);
   }
   return true;
 }
@@ -79,5 +85,11 @@ bool register_benchmarks() {
 }  // namespace asymfence::bench
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], "--list-strategies") == 0) {
+    for (asymfence::strategy s : asymfence::bench::usable_strategies()) {
+      std::printf("%s\n", asymfence::to_string(s));
+    }
+    return 0;
+  }
   return asymfence::bench::run_benchmarks(argc, argv, asymfence::bench::register_benchmarks);
 }

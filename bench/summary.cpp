@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "raw_barriers.hpp"
 #include "workloads.hpp"
 
 namespace asymfence::bench {
@@ -104,7 +105,7 @@ double us_per_call(call_function call, int calls) {
          calls;
 }
 
-void slow_path(const options& o, const raw_mechanism& raw) {
+void slow_path(const options& o, const raw::raw_barrier& raw) {
   const int calls = static_cast<int>(2000 * o.scale);
   spinning_threads other(1);
   std::vector<double> us = interleaved_medians(
@@ -113,11 +114,11 @@ void slow_path(const options& o, const raw_mechanism& raw) {
   double on_cpu = other.stop();
   std::printf("one caller, one other thread spinning, us per call: heavy() %.3f, raw %s %.3f; "
               "the spinner was on its CPU %.0f%% of the time (an idle machine gives 100%%)\n",
-              us[0], to_string(raw.id), us[1], 100 * on_cpu);
+              us[0], to_string(raw.mechanism), us[1], 100 * on_cpu);
   verdict("heavy() / raw", us[0] / us[1], us[0] / us[1] <= 1.10, "<= 1.10");
 }
 
-void concurrent(const options& o, const raw_mechanism& raw) {
+void concurrent(const options& o, const raw::raw_barrier& raw) {
   constexpr int callers = 8;
   const double seconds = 0.25 * o.scale;
   double sharing = 0;
@@ -142,7 +143,7 @@ void concurrent(const options& o, const raw_mechanism& raw) {
   std::printf("%d concurrent callers, completed calls per second: heavy() %.0f, raw %s %.0f; "
               "heavy() completed %.2f calls per barrier issued (mean), its slowest thread made "
               "%.2f of the mean calls per thread (worst round)\n",
-              callers, rate[0], to_string(raw.id), rate[1], sharing, slowest);
+              callers, rate[0], to_string(raw.mechanism), rate[1], sharing, slowest);
   verdict("heavy() / raw calls per second", rate[0] / rate[1], rate[0] / rate[1] >= 1.3,
           ">= 1.3 (aim 2)");
 }
@@ -186,9 +187,9 @@ int main(int argc, char** argv) {
               to_string(selected), std::thread::hardware_concurrency(), load_average().c_str(),
               compiler, o.rounds);
   fast_path(o);
-  const raw_mechanism* raw = find_raw_mechanism(selected);
+  const raw::raw_barrier* raw = raw::raw_barrier_of(selected);
   std::string why = "no raw form of this strategy";
-  if (raw == nullptr || !raw->prepare(why)) {
+  if (raw == nullptr || !raw::prepare(*raw, why)) {
     std::printf("slow-path targets not measured: %s cannot be run raw here (%s)\n",
                 to_string(selected), why.c_str());
     return 0;

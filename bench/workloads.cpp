@@ -2,25 +2,13 @@
 #include "workloads.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <ctime>
 
 #include <asymfence/diagnostics.hpp>
 
-#include "testing.hpp"
-#include "waiter.hpp"
-
 #if defined(__linux__)
-#include <linux/membarrier.h>
 #include <sched.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#elif defined(_WIN32)
-#include <windows.h>
 #endif
 
 namespace asymfence::bench {
@@ -32,90 +20,6 @@ double wall_ns() noexcept {
       .count();
 }
 
-#if defined(__linux__)
-long membarrier(int cmd) noexcept { return syscall(SYS_membarrier, cmd, 0, 0); }
-
-bool query_offers(int bits, std::string& why) {
-  long mask = membarrier(MEMBARRIER_CMD_QUERY);
-  if (mask < 0) {
-    why = std::string("membarrier QUERY failed: ") + std::strerror(errno);
-    return false;
-  }
-  if ((mask & bits) != bits) {
-    why = "membarrier QUERY lacks the command";
-    return false;
-  }
-  return true;
-}
-
-bool prepare_private_expedited(std::string& why) {
-  if (!query_offers(MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-                    why)) {
-    return false;
-  }
-  // Registration is per process and already done by the library; registering
-  // again is harmless and makes the raw calls independent of it.
-  if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0) {
-    why = std::string("REGISTER_PRIVATE_EXPEDITED failed: ") + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
-
-int issue_private_expedited() noexcept {
-  return membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0 ? 0 : errno;
-}
-
-bool prepare_global(std::string& why) { return query_offers(MEMBARRIER_CMD_GLOBAL, why); }
-
-int issue_global() noexcept { return membarrier(MEMBARRIER_CMD_GLOBAL) == 0 ? 0 : errno; }
-
-#if defined(__x86_64__) || defined(__i386__)
-// Our own page for the mprotect trick, apart from the library's.
-volatile unsigned char* shootdown_page = nullptr;
-std::size_t shootdown_page_size = 0;
-
-bool prepare_mprotect(std::string& why) {
-  if (shootdown_page != nullptr) return true;
-  long size = sysconf(_SC_PAGESIZE);
-  void* p = mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
-    why = std::string("mmap failed: ") + std::strerror(errno);
-    return false;
-  }
-  shootdown_page = static_cast<volatile unsigned char*>(p);
-  shootdown_page_size = static_cast<std::size_t>(size);
-  shootdown_page[0] = 1;
-  return true;
-}
-
-// Make the page writable and dirty it, then downgrade it: the downgrade must
-// flush the TLB entry on every CPU running this process, by IPI on x86.
-int issue_mprotect() noexcept {
-  void* addr = const_cast<unsigned char*>(shootdown_page);
-  if (mprotect(addr, shootdown_page_size, PROT_READ | PROT_WRITE) != 0) return errno;
-  shootdown_page[0] = static_cast<unsigned char>(shootdown_page[0] + 1);
-  if (mprotect(addr, shootdown_page_size, PROT_READ) != 0) return errno;
-  return 0;
-}
-#endif
-#endif  // __linux__
-
-#if defined(_WIN32)
-bool prepare_nothing(std::string&) { return true; }
-int issue_flush_process_write_buffers() noexcept {
-  FlushProcessWriteBuffers();
-  return 0;
-}
-#endif
-
-#if defined(_WIN32)
-void set_strategy_variable(const char* value) { _putenv_s("ASYMFENCE_STRATEGY", value); }
-#else
-void set_strategy_variable(const char* value) { setenv("ASYMFENCE_STRATEGY", value, 1); }
-#endif
-
 }  // namespace
 
 double thread_cpu_ns() noexcept {
@@ -126,28 +30,6 @@ double thread_cpu_ns() noexcept {
   }
 #endif
   return wall_ns();
-}
-
-const std::vector<raw_mechanism>& raw_mechanisms() {
-  static const std::vector<raw_mechanism> all = {
-#if defined(__linux__)
-      {strategy::membarrier_private_expedited, prepare_private_expedited, issue_private_expedited},
-#if defined(__x86_64__) || defined(__i386__)
-      {strategy::mprotect, prepare_mprotect, issue_mprotect},
-#endif
-      {strategy::membarrier_global, prepare_global, issue_global},
-#elif defined(_WIN32)
-      {strategy::flush_process_write_buffers, prepare_nothing, issue_flush_process_write_buffers},
-#endif
-  };
-  return all;
-}
-
-const raw_mechanism* find_raw_mechanism(strategy id) {
-  for (const raw_mechanism& m : raw_mechanisms()) {
-    if (m.id == id) return &m;
-  }
-  return nullptr;
 }
 
 namespace {
@@ -186,7 +68,8 @@ spinning_threads::spinning_threads(int count) : cpu_ns_(static_cast<std::size_t>
 #endif
       double start = thread_cpu_ns();
       running_.fetch_add(1, std::memory_order_relaxed);
-      while (!stop_.load(std::memory_order_relaxed)) detail::cpu_relax();
+      while (!stop_.load(std::memory_order_relaxed)) {
+      }
       cpu_ns_[static_cast<std::size_t>(i)] = thread_cpu_ns() - start;
     });
   }
@@ -210,20 +93,6 @@ double spinning_threads::stop() {
 }
 
 spinning_threads::~spinning_threads() { stop(); }
-
-bool force_strategy(strategy s, std::string& why) {
-  set_strategy_variable(to_string(s));
-  init_result result = detail::reselect_for_testing();
-  if (result.selected == s) return true;
-  why = result.message;
-  restore_automatic_strategy();
-  return false;
-}
-
-void restore_automatic_strategy() {
-  set_strategy_variable("auto");
-  detail::reselect_for_testing();
-}
 
 std::vector<strategy> usable_strategies() {
   std::vector<strategy> usable;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 // What the benchmarks and the summary measure, in one place: the hazard-pointer
-// protect loop, the raw mechanisms that other libraries call once per barrier,
-// threads that keep CPUs busy, forcing a strategy, and a fixed-duration run of
-// concurrent callers.
+// protect loop, threads that keep CPUs busy, and a fixed-duration run of
+// concurrent callers. The library is measured through its public API only;
+// the raw mechanisms it is compared with are in tools/raw.
 #ifndef ASYMFENCE_BENCH_WORKLOADS_HPP
 #define ASYMFENCE_BENCH_WORKLOADS_HPP
 
@@ -77,27 +77,6 @@ double ns_per_protect(protect_site& site, std::uint64_t count) noexcept {
 }
 
 // ---------------------------------------------------------------------------
-// Raw mechanisms, called directly: one system call (or mprotect pair) per
-// barrier, no sharing, no failure handling; what other libraries do.
-
-struct raw_mechanism {
-  strategy id;  // the strategy whose mechanism this is (to_string(id) names it)
-  // Readies the mechanism (registration, a page); false with `why` if it cannot run here.
-  bool (*prepare)(std::string& why);
-  // One process-wide barrier; 0, or the errno of the failure.
-  int (*issue)() noexcept;
-};
-
-// The raw mechanisms this platform has (possibly none).
-const std::vector<raw_mechanism>& raw_mechanisms();
-
-// The raw form of strategy `id`; nullptr when this platform has none.
-const raw_mechanism* find_raw_mechanism(strategy id);
-
-// GLOBAL waits for an RCU grace period (milliseconds): run it only a few times.
-constexpr bool takes_milliseconds(strategy id) { return id == strategy::membarrier_global; }
-
-// ---------------------------------------------------------------------------
 // Other threads of the process that stay on a CPU, so that heavy barriers
 // must reach them (an IPI goes only to CPUs running one of our threads).
 // Where the process may use several CPUs (Linux), the constructing thread is
@@ -130,12 +109,6 @@ class spinning_threads {
 };
 
 // ---------------------------------------------------------------------------
-// Strategies. force_strategy() makes heavy() use `s` (through
-// ASYMFENCE_STRATEGY and a fresh selection); false with `why` when it is
-// refused here. No other thread may call the library meanwhile.
-bool force_strategy(strategy s, std::string& why);
-void restore_automatic_strategy();
-
 // The strategies that selection finds usable here, in order of preference.
 std::vector<strategy> usable_strategies();
 

@@ -3,7 +3,7 @@
 # top-level CMakeLists.txt. The prefix is found relative to the .pc file, so
 # that an install with `cmake --install --prefix <dir>` works wherever it lands.
 # A static libasymfence is C++, so a C program linking it also needs the
-# threads flag and the C++ runtime (what the C++ compiler links beyond C's).
+# threads flag and the C++ runtime (cmake/asymfence_cxx_runtime.cmake).
 set(ASYMFENCE_PC_PCFILEDIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 foreach(dir LIBDIR INCLUDEDIR)
   if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")
@@ -23,12 +23,7 @@ set(ASYMFENCE_PC_RUNTIME ${CMAKE_THREAD_LIBS_INIT})
 if(CMAKE_USE_PTHREADS_INIT AND NOT WIN32)
   set(ASYMFENCE_PC_RUNTIME -pthread)
 endif()
-set(cxx_only_libraries ${CMAKE_CXX_IMPLICIT_LINK_LIBRARIES})
-if(CMAKE_C_IMPLICIT_LINK_LIBRARIES)
-  list(REMOVE_ITEM cxx_only_libraries ${CMAKE_C_IMPLICIT_LINK_LIBRARIES})
-endif()
-list(REMOVE_DUPLICATES cxx_only_libraries)
-foreach(library IN LISTS cxx_only_libraries)
+foreach(library IN LISTS ASYMFENCE_CXX_RUNTIME_LIBRARIES)
   if(library MATCHES "^-|/")
     list(APPEND ASYMFENCE_PC_RUNTIME "${library}")
   else()

@@ -39,14 +39,29 @@ mkdir -p "$out"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-run() {  # run NAME: one benchmark program, repetitions interleaved, medians to NAME.json
+run() {  # run NAME [OUT]: one benchmark program, repetitions interleaved, medians to OUT.json
+  local json="$out/${2:-$1}.json"
   if ! "$bench/asymfence_bench_$1" --benchmark_repetitions="$repetitions" \
       --benchmark_enable_random_interleaving=true --benchmark_min_time="$min_time" \
       --benchmark_report_aggregates_only=true \
-      --benchmark_out="$out/$1.json" --benchmark_out_format=json >"$log" 2>&1; then
+      --benchmark_out="$json" --benchmark_out_format=json >"$log" 2>&1; then
     cat "$log" >&2
     die "asymfence_bench_$1 failed (its output is above)"
   fi
+}
+
+# The slow path once per usable strategy (a process selects its strategy once,
+# so each is forced with ASYMFENCE_STRATEGY in a run of its own), merged into
+# slow_path.json.
+run_slow_path() {
+  local strategy parts=()
+  for strategy in $("$bench/asymfence_bench_slow_path" --list-strategies); do
+    ASYMFENCE_STRATEGY=$strategy run slow_path "slow_path.$strategy"
+    parts+=("$out/slow_path.$strategy.json")
+  done
+  [ ${#parts[@]} -gt 0 ] || die "asymfence_bench_slow_path --list-strategies listed no strategy"
+  jq -s '.[0] + {benchmarks: map(.benchmarks[])}' "${parts[@]}" >"$out/slow_path.json"
+  rm -f "${parts[@]}"
 }
 
 echo "## Machine"
@@ -69,7 +84,7 @@ echo '```'
 "$bench/asymfence_bench_summary"
 echo '```'
 for program in fast_path fast_path_checked slow_path; do
-  run "$program"
+  if [ "$program" = slow_path ]; then run_slow_path; else run "$program"; fi
   echo
   echo "## $program"
   echo

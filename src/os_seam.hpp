@@ -6,10 +6,10 @@
 #ifndef ASYMFENCE_SRC_OS_SEAM_HPP
 #define ASYMFENCE_SRC_OS_SEAM_HPP
 
-#include <asymfence/export.h>
-
 #include <cstddef>
 #include <cstdint>
+
+#include "test_api.hpp"
 
 namespace asymfence::detail {
 
@@ -44,10 +44,10 @@ struct os_seam {
 
 // The table in use. Tests may replace entries before the library selects its
 // strategy (or before reselect_for_testing()), and must not race with callers.
-extern ASYMFENCE_API os_seam os;
+extern ASYMFENCE_TEST_API os_seam os;
 
 // The real operating system's table, for tests that wrap it.
-ASYMFENCE_API const os_seam& real_os() noexcept;
+ASYMFENCE_TEST_API const os_seam& real_os() noexcept;
 
 }  // namespace asymfence::detail
 

@@ -5,16 +5,18 @@
 
 #include <asymfence/asymfence.hpp>
 
+#include "test_api.hpp"
+
 namespace asymfence::detail {
 
 // Forgets the current selection and selects again with the current seam and
 // environment (as a fresh process would). No other thread may be using the
 // library meanwhile.
-ASYMFENCE_API init_result reselect_for_testing() noexcept;
+ASYMFENCE_TEST_API init_result reselect_for_testing() noexcept;
 
 // Forgets the current selection without selecting again, so that the next
 // call of any API function selects (to test concurrent first use).
-ASYMFENCE_API void unselect_for_testing() noexcept;
+ASYMFENCE_TEST_API void unselect_for_testing() noexcept;
 
 // Makes the library tell its own in-progress state from state copied from a
 // parent process by getpid(), as where the kernel lacks MADV_WIPEONFORK

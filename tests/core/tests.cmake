@@ -41,6 +41,7 @@ asymfence_core_test(asymfence_override_test ${ASYMFENCE_CORE_TESTS}/override_tes
 target_link_libraries(asymfence_override_test PRIVATE GTest::gmock)
 asymfence_core_test(asymfence_sharing_test ${ASYMFENCE_CORE_TESTS}/sharing_test.cpp)
 asymfence_core_test(asymfence_signal_test ${ASYMFENCE_CORE_TESTS}/signal_test.cpp)
+asymfence_compile_optimised(asymfence_sharing_test)  # its own store-buffering loop
 asymfence_core_test(asymfence_membarrier_rules_test
                     ${ASYMFENCE_CORE_TESTS}/membarrier_rules_test.cpp)
 

@@ -5,6 +5,11 @@
 #   install          install the build tree into a fresh scratch prefix
 #   installed_files  the prefix holds the library, the public headers (and no
 #                    internal ones), the CMake package with its version file, and the .pc
+#   exports          a shared library exports the public API and no test hook
+#                    (checked against the tests' variant, which exports them), and
+#                    its SONAME carries major.minor (skipped for a static library)
+#   uninstall        the `uninstall` target's script removes everything that
+#                    `cmake --install` put into another scratch prefix
 #   probe            the prefix holds bin/asymfence-probe and it runs (skipped,
 #                    with a message, while the project builds no probe)
 #   consumer         configure, build and run consumers/<CONSUMER> (-DCONSUMER=...);
@@ -35,7 +40,33 @@ function(run_checked what)
   endif()
 endfunction()
 
-# Runs a consumer program; it must succeed and name the strategy it found.
+# Installs the build tree into `prefix`. `cmake --install` writes the build
+# tree's install_manifest.txt, which the `uninstall` target reads: the user's
+# own manifest is put back, and this install's is moved to `manifest`.
+function(install_into prefix manifest)
+  set(build_manifest ${ASYMFENCE_BUILD_DIR}/install_manifest.txt)
+  set(saved ${manifest}.user)
+  file(REMOVE ${saved})
+  if(EXISTS ${build_manifest})
+    file(RENAME ${build_manifest} ${saved})
+  endif()
+  file(REMOVE_RECURSE ${prefix})
+  execute_process(COMMAND ${CMAKE_COMMAND} --install ${ASYMFENCE_BUILD_DIR} --prefix ${prefix}
+                          ${build_config_option}
+                  RESULT_VARIABLE rc)
+  if(EXISTS ${build_manifest})
+    file(RENAME ${build_manifest} ${manifest})
+  endif()
+  if(EXISTS ${saved})
+    file(RENAME ${saved} ${build_manifest})
+  endif()
+  if(NOT rc EQUAL 0)
+    fail("cmake --install ${ASYMFENCE_BUILD_DIR} --prefix ${prefix} failed (${rc})")
+  endif()
+endfunction()
+
+# Runs a consumer program; it must succeed, print the version from the version
+# macros, and name the strategy it found.
 function(run_consumer program)
   execute_process(COMMAND ${EMULATOR} ${program}
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -46,13 +77,14 @@ function(run_consumer program)
   if(NOT out MATCHES "strategy: ([a-z_]+)")
     fail("${program} printed no strategy")
   endif()
+  if(NOT out MATCHES "version: ${ASYMFENCE_VERSION} ${ASYMFENCE_VERSION}\n")
+    fail("${program} did not print 'version: ${ASYMFENCE_VERSION} ${ASYMFENCE_VERSION}' "
+         "(the version macros, then ASYMFENCE_VERSION_STRING)")
+  endif()
 endfunction()
 
 if(STEP STREQUAL "install")
-  file(REMOVE_RECURSE ${PREFIX})
-  run_checked("cmake --install"
-              ${CMAKE_COMMAND} --install ${ASYMFENCE_BUILD_DIR} --prefix ${PREFIX}
-              ${build_config_option})
+  install_into(${PREFIX} ${WORK_DIR}/install_manifest.txt)
 
 elseif(STEP STREQUAL "installed_files")
   set(missing "")
@@ -97,6 +129,89 @@ elseif(STEP STREQUAL "installed_files")
   endif()
   message("installed tree ${PREFIX}: library, headers, CMake package ${ASYMFENCE_VERSION}, "
           "version file, pkg-config file")
+
+elseif(STEP STREQUAL "exports")
+  if(NOT SHARED)
+    message("PACKAGE CHECK SKIPPED: a static library (BUILD_SHARED_LIBS=OFF) has no export "
+            "table; the shared build (preset shared) checks it")
+    return()
+  endif()
+  if(NOT NM OR NOT OBJDUMP)
+    fail("nm and objdump are needed to read the shared library's exports (Debian: binutils)")
+  endif()
+  file(GLOB library ${PREFIX}/${INSTALL_LIBDIR}/libasymfence.so.*.*.*)
+  if(NOT library)
+    fail("no libasymfence.so.<version> in ${PREFIX}/${INSTALL_LIBDIR}")
+  endif()
+  function(read_exports library out)
+    execute_process(COMMAND ${NM} -D -C --defined-only ${library}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE exports ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+      fail("${NM} -D ${library} failed (${rc}): ${err}")
+    endif()
+    set(${out} "${exports}" PARENT_SCOPE)
+  endfunction()
+  read_exports(${library} exports)
+  # The public API must be seen, or the check below would pass on an empty table.
+  foreach(public asymfence_heavy asymfence::try_heavy asymfence::detail::heavy_slow)
+    if(NOT exports MATCHES "${public}")
+      fail("${library} does not export ${public}:\n${exports}")
+    endif()
+  endforeach()
+  # What src/test_api.hpp marks: the test hooks, the seam, rules tested alone.
+  string(CONCAT test_only "[^\n]*(_for_testing|detail::os|real_os|kernel_release_at_least|"
+                          "private_expedited_trusted|membarrier_query)[^\n]*")
+  # The control: the tests' variant exports them, and the pattern must see that.
+  file(GLOB testable ${ASYMFENCE_BUILD_DIR}/libasymfence_testable.so.*.*.*)
+  if(NOT testable)
+    fail("no libasymfence_testable.so.<version> in ${ASYMFENCE_BUILD_DIR} to check the check with")
+  endif()
+  read_exports(${testable} testable_exports)
+  string(REGEX MATCHALL "${test_only}" hooks "${testable_exports}")
+  list(LENGTH hooks seen)
+  if(seen LESS 7)
+    list(JOIN hooks "\n  " hooks)
+    fail("the pattern for test hooks found only ${seen} of the 7 that ${testable} exports:\n  "
+         "${hooks}")
+  endif()
+  string(REGEX MATCHALL "${test_only}" hooks "${exports}")
+  if(hooks)
+    list(JOIN hooks "\n  " hooks)
+    fail("${library} exports symbols that only the tests may use:\n  ${hooks}")
+  endif()
+  set(soname libasymfence.so.${ASYMFENCE_VERSION_MAJOR}.${ASYMFENCE_VERSION_MINOR})
+  execute_process(COMMAND ${OBJDUMP} -p ${library} OUTPUT_VARIABLE headers)
+  if(NOT headers MATCHES "SONAME +${soname}\n")
+    fail("${library} does not have the SONAME ${soname}")
+  endif()
+  message("${library}: exports the public API and none of the ${seen} test hooks that "
+          "${testable} exports; SONAME ${soname}")
+
+elseif(STEP STREQUAL "uninstall")
+  set(prefix ${WORK_DIR}/uninstall-prefix)
+  set(manifest ${WORK_DIR}/uninstall_manifest.txt)
+  install_into(${prefix} ${manifest})
+  file(GLOB_RECURSE installed LIST_DIRECTORIES false ${prefix}/*)
+  if(NOT installed)
+    fail("cmake --install put nothing into ${prefix}")
+  endif()
+  run_checked("the uninstall script"
+              ${CMAKE_COMMAND} -DMANIFEST=${manifest}
+              -P ${ASYMFENCE_SOURCE_DIR}/cmake/asymfence_uninstall.cmake)
+  # Only empty directories that other packages share (bin, lib, ...) may stay.
+  file(GLOB_RECURSE paths RELATIVE ${prefix} LIST_DIRECTORIES true ${prefix}/*)
+  set(left "")
+  foreach(path IN LISTS paths)
+    if(NOT IS_DIRECTORY ${prefix}/${path} OR path MATCHES "asymfence")
+      list(APPEND left ${path})
+    endif()
+  endforeach()
+  if(left)
+    list(JOIN left "\n  " left)
+    fail("left behind in ${prefix} after uninstalling:\n  ${left}")
+  endif()
+  list(LENGTH installed count)
+  message("the uninstall script removed all ${count} installed files")
 
 elseif(STEP STREQUAL "probe")
   set(probe ${PREFIX}/${INSTALL_BINDIR}/asymfence-probe${EXECUTABLE_SUFFIX})
@@ -165,9 +280,7 @@ elseif(STEP STREQUAL "consumer")
 
 elseif(STEP STREQUAL "pkg_config")
   if(NOT PKG_CONFIG)
-    message("PACKAGE CHECK SKIPPED: pkg-config was not found when the project was configured "
-            "(Debian: apt-get install pkgconf)")
-    return()
+    fail("pkg-config was not found when the project was configured")
   endif()
   # Only the scratch prefix: a system-wide asymfence must not answer instead.
   set(ENV{PKG_CONFIG_LIBDIR} ${PREFIX}/${INSTALL_LIBDIR}/pkgconfig)
@@ -189,6 +302,10 @@ elseif(STEP STREQUAL "pkg_config")
   file(REMOVE_RECURSE ${binary})
   file(MAKE_DIRECTORY ${binary})
   set(program ${binary}/consumer${EXECUTABLE_SUFFIX})
+  if(SHARED)
+    # As a user would after installing into a prefix outside the loader's path.
+    set(ENV{LD_LIBRARY_PATH} "${PREFIX}/${INSTALL_LIBDIR}:$ENV{LD_LIBRARY_PATH}")
+  endif()
   run_checked("compiling consumers/consumer.c as C99 with the flags from pkg-config"
               ${C_COMPILER} ${build_flags} -std=c99 -pedantic-errors -Wall -Wextra -Werror
               ${CONSUMERS_DIR}/consumer.c ${flags} -o ${program})

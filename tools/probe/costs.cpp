@@ -19,6 +19,9 @@
 namespace asymfence::probe {
 namespace {
 
+using raw::raw_barrier;
+using raw::raw_barrier_of;
+
 using clock_type = std::chrono::steady_clock;
 
 double nanoseconds_between(clock_type::time_point a, clock_type::time_point b) noexcept {

@@ -9,6 +9,19 @@
 #include "system_info.hpp"
 
 namespace asymfence::probe {
+namespace {
+
+// The probe's own REGISTER_PRIVATE_EXPEDITED call, where QUERY offers it.
+registration_check register_private_expedited(long query_mask) noexcept {
+  registration_check result;
+  const int error = raw::register_private_expedited(query_mask);
+  result.attempted = error >= 0;
+  result.ok = error == 0;
+  result.error = error > 0 ? error : 0;
+  return result;
+}
+
+}  // namespace
 
 findings gather(const options& opts) {
   findings f;

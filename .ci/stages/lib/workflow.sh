@@ -1,16 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 # shellcheck shell=bash
 # Shared by the stages that run a CMake workflow preset (checked.sh,
-# sanitizers.sh). Sourced, not run.
+# shared.sh, sanitizers.sh). Sourced, not run.
 
 # install_workflow_packages: what configuring, building and testing the
-# project needs on a bare Debian machine (the sanitizer runtimes come with g++).
+# project needs on a bare Debian machine (scripts/install-deps.sh; the
+# sanitizer runtimes come with g++), and python3 for preset_environment.
 install_workflow_packages() {
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends \
-    cmake ninja-build g++ gcc binutils pkg-config libgtest-dev libbenchmark-dev liburcu-dev strace \
-    python3 >/dev/null
+  scripts/install-deps.sh python3 >/dev/null
 }
 
 # Sanitizer reports land here (log_path in the test presets of CMakePresets.json).

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 OR MIT */
-/* A C99 program that uses asymfence through pkg-config, as a C project would. */
+/* A C99 program that uses asymfence as a C project would: through pkg-config,
+   and from a C-only CMake project (consumers/c_only). */
 #include <asymfence/asymfence.h>
 
 #include <stdio.h>
@@ -12,6 +13,8 @@ int main(void) {
   asymfence_light();
   asymfence_heavy();
   (void)asymfence_try_heavy();
+  printf("version: %d.%d.%d %s\n", ASYMFENCE_VERSION_MAJOR, ASYMFENCE_VERSION_MINOR,
+         ASYMFENCE_VERSION_PATCH, ASYMFENCE_VERSION_STRING);
   printf("strategy: %s\n", asymfence_strategy_name());
   return 0;
 }

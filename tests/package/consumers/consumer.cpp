@@ -21,7 +21,8 @@ int main() {
     std::fprintf(stderr, "heavy() calls were not counted by the library\n");
     return 1;
   }
-  std::printf("version: %s\n", ASYMFENCE_VERSION_STRING);
+  std::printf("version: %d.%d.%d %s\n", ASYMFENCE_VERSION_MAJOR, ASYMFENCE_VERSION_MINOR,
+              ASYMFENCE_VERSION_PATCH, ASYMFENCE_VERSION_STRING);
   std::printf("light is a compiler barrier: %d\n", ASYMFENCE_LIGHT_IS_COMPILER_BARRIER);
   std::printf("strategy: %s\n", asymfence::to_string(asymfence::active_strategy()));
   return 0;

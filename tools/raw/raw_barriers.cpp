@@ -2,6 +2,8 @@
 #include "raw_barriers.hpp"
 
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
 
 #if defined(__linux__)
 #include <linux/membarrier.h>
@@ -12,17 +14,17 @@
 #include <windows.h>
 #endif
 
-namespace asymfence::probe {
+namespace asymfence::raw {
 namespace {
 
 #if defined(__linux__)
-int raw_membarrier(int command) noexcept {
-  return syscall(__NR_membarrier, command, 0, 0) == 0 ? 0 : errno;
-}
+long raw_membarrier(int command) noexcept { return syscall(__NR_membarrier, command, 0, 0); }
 
-int private_expedited() noexcept { return raw_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED); }
+int membarrier_errno(int command) noexcept { return raw_membarrier(command) == 0 ? 0 : errno; }
 
-int global() noexcept { return raw_membarrier(MEMBARRIER_CMD_GLOBAL); }
+int private_expedited() noexcept { return membarrier_errno(MEMBARRIER_CMD_PRIVATE_EXPEDITED); }
+
+int global() noexcept { return membarrier_errno(MEMBARRIER_CMD_GLOBAL); }
 
 // A page of the calling thread's own, so that threads measuring at once do
 // not share one (mprotect on a shared page would serialise them in the kernel
@@ -71,10 +73,21 @@ int mprotect_shootdown() noexcept {
 const raw_barrier raw_barriers[] = {
     {strategy::membarrier_private_expedited, "membarrier(PRIVATE_EXPEDITED)", private_expedited,
      false},
-    {strategy::mprotect, "mprotect RW, write, mprotect R", mprotect_shootdown,
-     false},
+    {strategy::mprotect, "mprotect RW, write, mprotect R", mprotect_shootdown, false},
     {strategy::membarrier_global, "membarrier(GLOBAL)", global, true},
 };
+
+// The command that QUERY must offer for `s`; 0 for a strategy without one.
+int query_bits(strategy s) noexcept {
+  switch (s) {
+    case strategy::membarrier_private_expedited:
+      return MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
+    case strategy::membarrier_global:
+      return MEMBARRIER_CMD_GLOBAL;
+    default:
+      return 0;
+  }
+}
 #elif defined(_WIN32)
 int flush_process_write_buffers() noexcept {
   FlushProcessWriteBuffers();
@@ -103,6 +116,10 @@ const raw_barrier raw_barriers[] = {
 };
 #endif
 
+std::string failed(const char* what, int error) {
+  return std::string(what) + " failed: " + std::strerror(error);
+}
+
 }  // namespace
 
 const raw_barrier* raw_barrier_of(strategy s) noexcept {
@@ -116,19 +133,51 @@ const raw_barrier* raw_barrier_of(strategy s) noexcept {
   return nullptr;
 }
 
-registration_check register_private_expedited(long query_mask) noexcept {
-  registration_check result;
+long membarrier_query() noexcept {
 #if defined(__linux__)
-  if (query_mask < 0 || (query_mask & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0) {
-    return result;
-  }
-  result.attempted = true;
-  result.error = raw_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
-  result.ok = result.error == 0;
+  return raw_membarrier(MEMBARRIER_CMD_QUERY);
 #else
-  (void)query_mask;
+  errno = ENOSYS;
+  return -1;
 #endif
-  return result;
 }
 
-}  // namespace asymfence::probe
+int register_private_expedited(long query_mask) noexcept {
+#if defined(__linux__)
+  if (query_mask < 0 || (query_mask & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0) return -1;
+  return membarrier_errno(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
+#else
+  (void)query_mask;
+  return -1;
+#endif
+}
+
+bool prepare(const raw_barrier& b, std::string& why) {
+#if defined(__linux__)
+  if (int bits = query_bits(b.mechanism); bits != 0) {
+    long mask = membarrier_query();
+    if (mask < 0) {
+      why = failed("membarrier QUERY", errno);
+      return false;
+    }
+    if ((mask & bits) != bits) {
+      why = std::string("membarrier QUERY does not offer ") + b.call;
+      return false;
+    }
+    if (b.mechanism == strategy::membarrier_private_expedited) {
+      if (int error = register_private_expedited(mask); error != 0) {
+        why = failed("REGISTER_PRIVATE_EXPEDITED", error);
+        return false;
+      }
+    }
+    return true;
+  }
+#endif
+  if (int error = b.issue(); error != 0) {
+    why = failed(b.call, error);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace asymfence::raw
