@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -93,22 +94,41 @@ TEST(Rcu, RetireRunsDeletersAfterBarrierEvenInsideSection) {
   EXPECT_EQ(live_widgets.load(), before);
 }
 
+// A thread that enters a read section and stays inside until release():
+// the earlier reader that grace periods must wait for. `in_section` runs
+// inside the section just before it ends.
+class reader_inside {
+ public:
+  explicit reader_inside(std::function<void()> in_section = {})
+      : thread_([this, in_section] {
+          asymfence::rcu_domain& dom = asymfence::rcu_default_domain();
+          dom.lock();
+          inside_.store(true);
+          while (!released_.load()) std::this_thread::yield();
+          if (in_section) in_section();
+          dom.unlock();
+        }) {
+    while (!inside_.load()) std::this_thread::yield();
+  }
+  ~reader_inside() { release(); }
+  void release() {
+    released_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> inside_{false}, released_{false};
+  std::thread thread_;
+};
+
 // A reader inside its section when rcu_synchronize starts: the call must not
 // return before the reader's unlock (the release/acquire makes the flag set
 // before unlock visible after the return).
 TEST(Rcu, SynchronizeWaitsForEarlierReader) {
   for (int round = 0; round < 5; ++round) {
-    std::atomic<bool> inside{false}, release_reader{false}, synchronized{false};
+    std::atomic<bool> synchronized{false};
     bool reader_finished = false;  // plain: ordered only by the grace period
-    std::thread reader([&] {
-      asymfence::rcu_domain& dom = asymfence::rcu_default_domain();
-      dom.lock();
-      inside.store(true);
-      while (!release_reader.load()) std::this_thread::yield();
-      reader_finished = true;
-      dom.unlock();
-    });
-    while (!inside.load()) std::this_thread::yield();
+    reader_inside reader([&] { reader_finished = true; });
     std::thread updater([&] {
       asymfence::rcu_synchronize();
       EXPECT_TRUE(reader_finished) << "rcu_synchronize returned inside an earlier read section";
@@ -116,9 +136,8 @@ TEST(Rcu, SynchronizeWaitsForEarlierReader) {
     });
     std::this_thread::sleep_for(20ms);
     EXPECT_FALSE(synchronized.load()) << "returned while the earlier reader was still inside";
-    release_reader.store(true);
+    reader.release();
     updater.join();
-    reader.join();
   }
 }
 
@@ -173,22 +192,13 @@ TEST(Rcu, GracePeriodsCompleteWhileSectionsOverlap) {
 }
 
 TEST(Rcu, PollingWaitsForEarlierReaderWithoutBlocking) {
-  std::atomic<bool> inside{false}, release_reader{false};
-  std::thread reader([&] {
-    asymfence::rcu_domain& dom = asymfence::rcu_default_domain();
-    dom.lock();
-    inside.store(true);
-    while (!release_reader.load()) std::this_thread::yield();
-    dom.unlock();
-  });
-  while (!inside.load()) std::this_thread::yield();
+  reader_inside reader;
   const asymfence::rcu_ticket ticket = asymfence::start_rcu_grace_period();
   for (int i = 0; i < 1000; ++i) {
     ASSERT_FALSE(asymfence::rcu_grace_period_elapsed(ticket))
         << "elapsed inside an earlier section";
   }
-  release_reader.store(true);
-  reader.join();
+  reader.release();
   long polls = 0;
   while (!asymfence::rcu_grace_period_elapsed(ticket)) {
     ++polls;
@@ -204,15 +214,7 @@ TEST(Rcu, ForkedChildWorksWhileParentReaderIsInside) {
   if (ASYMFENCE_TSAN) {
     GTEST_SKIP() << "ThreadSanitizer cannot start threads in the child of a multi-threaded fork";
   }
-  std::atomic<bool> inside{false}, release_reader{false};
-  std::thread reader([&] {
-    asymfence::rcu_domain& dom = asymfence::rcu_default_domain();
-    dom.lock();
-    inside.store(true);
-    while (!release_reader.load()) std::this_thread::yield();
-    dom.unlock();
-  });
-  while (!inside.load()) std::this_thread::yield();
+  reader_inside reader;
   (new widget)->retire();  // the parent's helper thread exists now
   const auto child = asymfence::test::run_in_child(
       [] {
@@ -230,8 +232,7 @@ TEST(Rcu, ForkedChildWorksWhileParentReaderIsInside) {
         return live_widgets.load() <= before ? 0 : 3;
       },
       60);
-  release_reader.store(true);
-  reader.join();
+  reader.release();
   asymfence::rcu_barrier();
   EXPECT_TRUE(child.exited) << child.output;
   EXPECT_EQ(child.code, 0) << child.output;
