@@ -179,8 +179,12 @@ TEST_P(StoreBuffering, LightAgainstPolledHeavyNeverShowsTheForbiddenOutcome) {
   EXPECT_EQ(real.forbidden, 0u) << "light() against the polled heavy() let both loads miss";
   EXPECT_GT(control.forbidden, 0u)
       << "the control never showed the forbidden outcome: the harness cannot see violations";
-  EXPECT_GT(tickets_waited.load(), 0u)
-      << "every ticket was complete at once: no poll met another thread's barrier";
+  // How many tickets met another thread's barrier depends on the scheduler:
+  // on a quiet machine the pinned litmus threads hold both CPUs and the other
+  // caller seldom overlaps (0 in 200,000 seen), under load often. The rule
+  // for tickets that wait is proven deterministically through the seam
+  // (SharingRule.CompletedTicketObeysTheSameRule and
+  // SharingRule.EveryTicketCompletesWithinFivePollsUnderSustainedHeavyLoad).
   EXPECT_EQ(asymfence::active_strategy(), s) << "the strategy changed during the run";
   EXPECT_EQ(after.strategy_switches, before.strategy_switches);
   EXPECT_GE(asymfence::test::mechanism_barriers(s), after.barriers_issued - before.barriers_issued)
