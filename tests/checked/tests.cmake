@@ -9,7 +9,7 @@ gtest_discover_tests(asymfence_checked_light_test DISCOVERY_TIMEOUT 60
 
 # Selection's order of publication in the checked-light build, against the
 # checked library (beside the default one in the other presets).
-if(ASYMFENCE_CHECKED_VARIANT AND TARGET ${ASYMFENCE_CHECKED_VARIANT})
+if(TARGET "${ASYMFENCE_CHECKED_VARIANT}")
   add_executable(asymfence_checked_selection_order_test
     ${CMAKE_CURRENT_LIST_DIR}/selection_order_test.cpp)
   target_include_directories(asymfence_checked_selection_order_test PRIVATE

@@ -46,8 +46,9 @@ asymfence_core_test(asymfence_membarrier_rules_test
                     ${ASYMFENCE_CORE_TESTS}/membarrier_rules_test.cpp)
 
 # Translation units built for different light() bodies fail to link together.
-if(ASYMFENCE_DEFAULT_VARIANT AND ASYMFENCE_CHECKED_VARIANT AND
-   TARGET ${ASYMFENCE_DEFAULT_VARIANT} AND TARGET ${ASYMFENCE_CHECKED_VARIANT} AND
+# Both variant libraries exist only in native non-Windows builds (quoted: an
+# unset name is no target).
+if(TARGET "${ASYMFENCE_DEFAULT_VARIANT}" AND TARGET "${ASYMFENCE_CHECKED_VARIANT}" AND
    CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   find_program(ASYMFENCE_NM NAMES nm)
   add_test(NAME Variants.MixingLightBuildsFailsToLink
