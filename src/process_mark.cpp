@@ -10,6 +10,9 @@
 #if !defined(_WIN32)
 #include <unistd.h>
 #endif
+#if defined(__unix__)
+#include <pthread.h>
+#endif
 #if defined(__linux__)
 #include <sys/mman.h>
 #ifndef MADV_WIPEONFORK
@@ -48,6 +51,18 @@ marks* map_wiped_page() noexcept {
 #endif
 }
 
+#if defined(__unix__)
+// Where the kernel accepts MADV_WIPEONFORK but a layer below does not honour
+// it (qemu-user answers success and ignores the advice), fork() children
+// still start clean: this handler zeroes the page. Children made without the
+// handlers then depend on the kernel alone.
+void clear_wiped_page_in_child() noexcept {
+  if (marks* page = wiped_page.load(std::memory_order_acquire)) {
+    for (std::atomic<std::uint32_t>& w : page->word) w.store(0, std::memory_order_relaxed);
+  }
+}
+#endif
+
 int decided_mode() noexcept {
   int m = mode.load(std::memory_order_acquire);
   if (m != mode_undecided) return m;
@@ -61,6 +76,9 @@ int decided_mode() noexcept {
   }
   int wanted = page != nullptr ? mode_wiped_page : mode_pid;
   if (!mode.compare_exchange_strong(m, wanted, std::memory_order_acq_rel)) return m;
+#if defined(__unix__)
+  if (wanted == mode_wiped_page) pthread_atfork(nullptr, nullptr, clear_wiped_page_in_child);
+#endif
   return wanted;
 }
 
