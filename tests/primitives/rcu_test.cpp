@@ -214,6 +214,12 @@ TEST(Rcu, ForkedChildWorksWhileParentReaderIsInside) {
   if (ASYMFENCE_TSAN) {
     GTEST_SKIP() << "ThreadSanitizer cannot start threads in the child of a multi-threaded fork";
   }
+#if defined(__SANITIZE_ADDRESS__)
+  // Seen: the parent's reclamation thread held AddressSanitizer's allocator
+  // lock (quarantine) at the fork, and the child's first allocation waited on
+  // it for ever; glibc's own malloc is reset in the child, ASan's is not.
+  GTEST_SKIP() << "AddressSanitizer's allocator lock may be held by another thread at fork()";
+#endif
   reader_inside reader;
   (new widget)->retire();  // the parent's helper thread exists now
   const auto child = asymfence::test::run_in_child(
