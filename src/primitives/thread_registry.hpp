@@ -34,6 +34,8 @@
 #include <cstddef>
 #include <new>
 
+#include "../test_api.hpp"
+
 namespace asymfence::detail {
 
 class registry_core;
@@ -50,7 +52,7 @@ struct registry_node {
 // Type-erased registry logic; thread_registry<Record> below adds the types.
 // Constant-initialised, so a registry at namespace scope is usable from any
 // other static initialiser.
-class registry_core {
+class ASYMFENCE_TEST_API registry_core {
  public:
   struct hooks {
     registry_node* (*allocate)();           // a new record, value-initialised
