@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "membarrier.hpp"
+#include "test_api.hpp"
 
 namespace asymfence::detail {
 
@@ -73,7 +74,7 @@ inline const mechanism* const mechanisms_by_preference[] = {&membarrier_private_
 inline constexpr std::size_t mechanism_count =
     sizeof(mechanisms_by_preference) / sizeof(mechanisms_by_preference[0]);
 
-const mechanism* find_mechanism(strategy id) noexcept;
+ASYMFENCE_TEST_API const mechanism* find_mechanism(strategy id) noexcept;
 
 // Counters shared by the mechanisms and the slow path.
 void count_reregistration() noexcept;
