@@ -21,7 +21,7 @@ ASYMFENCE_TEST_API void unselect_for_testing() noexcept;
 // Makes the library tell its own in-progress state from state copied from a
 // parent process by getpid(), as where the kernel lacks MADV_WIPEONFORK
 // (src/process_mark.hpp). No other thread may be using the library.
-ASYMFENCE_API void use_pid_marks_for_testing() noexcept;
+ASYMFENCE_TEST_API void use_pid_marks_for_testing() noexcept;
 
 }  // namespace asymfence::detail
 
